@@ -1,0 +1,391 @@
+"""The data contract: canonical tables, their columns, types and the synonyms real exports use.
+
+Everything downstream (validation, the published snapshot, metrics) speaks these names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Canonical column types as DuckDB types.
+TEXT, DATE, NUMBER, SCORE = "VARCHAR", "DATE", "DOUBLE", "DOUBLE"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    types: dict[str, str]
+    synonyms: tuple[str, ...] = ()  # sheet / file names that mean this table
+    # required columns of which at least one must be present (e.g. stage or status)
+    one_of: tuple[tuple[str, ...], ...] = ()
+    description: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + tuple(c for g in self.one_of for c in g) + self.optional
+
+
+def _t(**kw: str) -> dict[str, str]:
+    return kw
+
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in [
+        TableSpec(
+            "accounts",
+            required=("account_id", "account_name"),
+            optional=(
+                "owner",
+                "region",
+                "industry",
+                "segment",
+                "tier",
+                "parent_id",
+                "plan_updated",
+                "last_qbr",
+            ),
+            types=_t(
+                account_id=TEXT,
+                account_name=TEXT,
+                owner=TEXT,
+                region=TEXT,
+                industry=TEXT,
+                segment=TEXT,
+                tier=TEXT,
+                parent_id=TEXT,
+                plan_updated=DATE,
+                last_qbr=DATE,
+            ),
+            synonyms=("accounts", "account", "customers", "customer", "clients", "companies"),
+            description="One row per account (customer).",
+        ),
+        TableSpec(
+            "revenue",
+            required=("account_id", "date", "amount"),
+            optional=("product", "business_unit"),
+            types=_t(account_id=TEXT, date=DATE, amount=NUMBER, product=TEXT, business_unit=TEXT),
+            synonyms=(
+                "revenue",
+                "revenues",
+                "sales",
+                "bookings",
+                "invoices",
+                "billing",
+                "orders",
+                "transactions",
+                "arr",
+                "mrr",
+            ),
+            description="Revenue lines: an amount for an account on a date.",
+        ),
+        TableSpec(
+            "wallet",
+            required=("account_id", "wallet"),
+            optional=("year", "as_of", "product"),
+            types=_t(account_id=TEXT, wallet=NUMBER, year=NUMBER, as_of=DATE, product=TEXT),
+            synonyms=("wallet", "wallets", "wallet estimates", "share of wallet", "tam"),
+            description="The customer's total yearly spend in our categories (estimate).",
+        ),
+        TableSpec(
+            "scores",
+            required=("account_id",),
+            optional=(
+                "expansion_potential",
+                "strategic_fit",
+                "executive_access",
+                "reference_value",
+                "competitive_position",
+            ),
+            types=_t(
+                account_id=TEXT,
+                expansion_potential=SCORE,
+                strategic_fit=SCORE,
+                executive_access=SCORE,
+                reference_value=SCORE,
+                competitive_position=SCORE,
+            ),
+            synonyms=("scores", "scoring", "tiering", "tier scores", "scorecard", "segmentation"),
+            description="Tiering criteria scored 1-5 per account.",
+        ),
+        TableSpec(
+            "stakeholders",
+            required=("account_id", "name"),
+            optional=(
+                "title",
+                "role",
+                "level",
+                "influence",
+                "sentiment",
+                "strength",
+                "last_contact",
+            ),
+            types=_t(
+                account_id=TEXT,
+                name=TEXT,
+                title=TEXT,
+                role=TEXT,
+                level=TEXT,
+                influence=SCORE,
+                sentiment=TEXT,
+                strength=SCORE,
+                last_contact=DATE,
+            ),
+            synonyms=("stakeholders", "contacts", "stakeholder map", "people", "relationships"),
+            description="Contacts at the account with their influence and sentiment.",
+        ),
+        TableSpec(
+            "opportunities",
+            required=("account_id", "amount"),
+            one_of=(("stage", "status"),),
+            optional=("opportunity_id", "product", "business_unit", "close_date", "owner"),
+            types=_t(
+                account_id=TEXT,
+                amount=NUMBER,
+                stage=TEXT,
+                status=TEXT,
+                opportunity_id=TEXT,
+                product=TEXT,
+                business_unit=TEXT,
+                close_date=DATE,
+                owner=TEXT,
+            ),
+            synonyms=("opportunities", "opportunity", "opps", "pipeline", "deals"),
+            description="Open and closed opportunities.",
+        ),
+        TableSpec(
+            "qbr",
+            required=("account_id", "date"),
+            optional=(
+                "relationship_depth",
+                "pipeline_coverage",
+                "plan_currency",
+                "notes",
+                "commitments_due",
+                "commitments_done",
+            ),
+            types=_t(
+                account_id=TEXT,
+                date=DATE,
+                relationship_depth=SCORE,
+                pipeline_coverage=SCORE,
+                plan_currency=SCORE,
+                notes=TEXT,
+                commitments_due=NUMBER,
+                commitments_done=NUMBER,
+            ),
+            synonyms=("qbr", "qbrs", "qbr scores", "business reviews", "reviews"),
+            description="Quarterly business review scores (1-5) per account.",
+        ),
+        TableSpec(
+            "products",
+            required=("product",),
+            optional=("product_line", "list_price"),
+            types=_t(product=TEXT, product_line=TEXT, list_price=NUMBER),
+            synonyms=("products", "product list", "catalog", "catalogue", "price list"),
+            description="Our product list.",
+        ),
+        TableSpec(
+            "team",
+            required=("owner",),
+            optional=("manager", "team"),
+            types=_t(owner=TEXT, manager=TEXT, team=TEXT),
+            synonyms=("team", "teams", "kams", "owners", "sales team", "users", "reps"),
+            description="Account owners (KAMs), their manager and team.",
+        ),
+    ]
+}
+
+# Synonyms of canonical columns, compared after normalize(). Table-specific entries win over
+# the general ones (e.g. "name" is the contact's name in stakeholders, the account's elsewhere).
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "account_id": (
+        "account id",
+        "acct id",
+        "account number",
+        "account no",
+        "account #",
+        "acct #",
+        "acct no",
+        "customer id",
+        "customer number",
+        "customer no",
+        "client id",
+        "company id",
+        "account key",
+        "crm id",
+        "sfdc id",
+        "account",
+    ),
+    "account_name": (
+        "account name",
+        "acct name",
+        "customer",
+        "customer name",
+        "client",
+        "client name",
+        "company",
+        "company name",
+        "name",
+        "organisation",
+        "organization",
+    ),
+    "owner": (
+        "owner",
+        "account owner",
+        "kam",
+        "key account manager",
+        "account manager",
+        "am",
+        "rep",
+        "sales rep",
+        "salesperson",
+        "opportunity owner",
+        "owner name",
+    ),
+    "region": ("region", "territory", "geo", "geography", "area", "market"),
+    "industry": ("industry", "vertical", "sector", "industry segment"),
+    "segment": ("segment", "customer segment", "size segment", "account segment"),
+    "tier": ("tier", "account tier", "assigned tier", "kam tier", "priority"),
+    "parent_id": (
+        "parent id",
+        "parent account id",
+        "parent account",
+        "ultimate parent id",
+        "parent",
+    ),
+    "plan_updated": (
+        "plan updated",
+        "account plan updated",
+        "plan last updated",
+        "plan date",
+        "plan updated on",
+        "last plan update",
+    ),
+    "last_qbr": ("last qbr", "last qbr date", "last business review", "qbr date"),
+    "date": (
+        "date",
+        "invoice date",
+        "order date",
+        "booking date",
+        "period",
+        "month",
+        "revenue date",
+        "transaction date",
+        "posting date",
+        "qbr date",
+        "review date",
+        "meeting date",
+    ),
+    "amount": (
+        "amount",
+        "revenue",
+        "sales",
+        "sales amount",
+        "net revenue",
+        "value",
+        "arr",
+        "mrr",
+        "close value",
+        "deal value",
+        "opportunity amount",
+        "total",
+        "net amount",
+        "invoice amount",
+        "booking amount",
+        "amount usd",
+    ),
+    "product": (
+        "product",
+        "product name",
+        "product line",
+        "product category",
+        "sku",
+        "item",
+        "solution",
+    ),
+    "business_unit": (
+        "business unit",
+        "bu",
+        "division",
+        "customer bu",
+        "customer division",
+        "department",
+        "site",
+        "subsidiary",
+    ),
+    "wallet": (
+        "wallet",
+        "wallet size",
+        "wallet estimate",
+        "total wallet",
+        "addressable spend",
+        "total spend",
+        "category spend",
+        "tam",
+        "potential",
+    ),
+    "year": ("year", "fiscal year", "fy"),
+    "as_of": ("as of", "as of date", "estimate date", "valid from"),
+    "expansion_potential": ("expansion potential", "growth potential", "expansion"),
+    "strategic_fit": ("strategic fit", "fit", "strategic alignment"),
+    "executive_access": ("executive access", "exec access", "c level access"),
+    "reference_value": ("reference value", "reference", "referenceability", "advocacy"),
+    "competitive_position": ("competitive position", "competition", "competitive"),
+    "name": ("name", "contact", "contact name", "full name", "stakeholder", "person"),
+    "title": ("title", "job title", "position"),
+    "role": ("role", "buying role", "decision role", "persona"),
+    "level": ("level", "seniority", "contact level", "management level"),
+    "influence": ("influence", "influence score", "power"),
+    "sentiment": ("sentiment", "attitude", "disposition", "relationship status", "stance"),
+    "strength": ("strength", "relationship strength", "relationship", "rapport"),
+    "last_contact": (
+        "last contact",
+        "last contacted",
+        "last contact date",
+        "last activity",
+        "last meeting",
+        "last touch",
+    ),
+    "stage": ("stage", "opportunity stage", "sales stage", "deal stage", "phase"),
+    "status": ("status", "opportunity status", "state", "outcome", "won lost"),
+    "opportunity_id": ("opportunity id", "opp id", "deal id", "opportunity number", "id"),
+    "close_date": ("close date", "closed date", "expected close", "close", "won date"),
+    "relationship_depth": ("relationship depth", "relationship score", "depth"),
+    "pipeline_coverage": ("pipeline coverage", "pipeline score", "coverage"),
+    "plan_currency": ("plan currency", "plan score", "plan freshness"),
+    "notes": ("notes", "comments", "remarks", "summary"),
+    "commitments_due": ("commitments due", "commitments", "actions due"),
+    "commitments_done": ("commitments done", "commitments met", "actions done", "completed"),
+    "product_line": ("product line", "product family", "category", "line"),
+    "list_price": ("list price", "price", "unit price"),
+    "manager": ("manager", "sales manager", "reports to", "team lead"),
+    "team": ("team", "sales team", "office", "team name"),
+}
+
+# Per-table overrides: where the same header means different things in different tables.
+TABLE_COLUMN_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "stakeholders": {"name": ("name", "contact", "contact name", "full name", "stakeholder")},
+    "products": {"product": ("product", "product name", "sku", "item", "name")},
+    "team": {"owner": ("owner", "kam", "name", "rep", "user", "account manager", "full name")},
+    "qbr": {"date": ("date", "qbr date", "review date", "meeting date", "quarter date")},
+    "opportunities": {"amount": ("amount", "close value", "deal value", "opportunity amount")},
+}
+
+# Values of opportunities.stage / .status that mean the deal was won or lost (normalized).
+WON_VALUES = frozenset({"won", "closed won", "closedwon", "win", "booked", "signed", "closed-won"})
+LOST_VALUES = frozenset({"lost", "closed lost", "closedlost", "loss", "dead", "closed-lost"})
+
+
+def normalize(name: object) -> str:
+    """Case, spacing and punctuation insensitive key: 'Account-Name ' -> 'account name'."""
+    s = str(name or "").strip().lower().replace("#", " # ")
+    s = re.sub(r"[_\-./\\()\[\]:,;'\"]+", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def is_won(value: object) -> bool:
+    return normalize(value).replace(" ", "") in {v.replace(" ", "") for v in WON_VALUES}

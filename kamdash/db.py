@@ -1,0 +1,53 @@
+"""Small DuckDB helpers. DuckDB 2.0 streams results: every helper here fetches fully."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list:
+    """All rows of a query as tuples (fully fetched)."""
+    return con.execute(sql, params or []).fetchall()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """The first column of the first row, or None (fully fetched)."""
+    out = rows(con, sql, params)
+    return out[0][0] if out else None
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
+) -> pd.DataFrame:
+    """A query's result as a pandas DataFrame (fully fetched)."""
+    return con.execute(sql, params or []).df()
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            [name],
+        )
+    )
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in rows(
+            con,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        )
+    ]
+
+
+def quote_ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
