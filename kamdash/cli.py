@@ -1,0 +1,123 @@
+"""Command line: python -m kamdash load|snapshots|use|metrics|sample|ensure-sample."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kamdash.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
+
+SAMPLE_WORKBOOK = Path(__file__).resolve().parent.parent / "data" / "sample" / "kamdash_sample.xlsx"
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from kamdash.load import load_extract
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    result = load_extract(paths, _data_dir(args), mapping_file=args.mapping)
+    print(result.report.text())
+    if result.snapshot_id:
+        counts = ", ".join(f"{t} {n:,}" for t, n in result.counts.items())
+        print(f"\nPublished snapshot {result.snapshot_id} ({counts}); it is now current.")
+        return 0
+    print(
+        f"\nRefused: {len(result.report.errors)} error(s). The current snapshot is unchanged.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_snapshots(args: argparse.Namespace) -> int:
+    snaps = SnapshotStore(_data_dir(args)).list()
+    if not snaps:
+        print(f"No snapshots in {_data_dir(args)}. Load one with: python -m kamdash load FILE")
+        return 0
+    print(f"{'':2}{'id':<31} {'created (UTC)':<26} {'files':<40} rows")
+    for m in snaps:
+        files = ", ".join(f["name"] for f in m.get("files", []))
+        total = sum(m.get("row_counts", {}).values())
+        mark = "* " if m["current"] else "  "
+        print(f"{mark}{m['id']:<31} {m['created_at']:<26} {files[:40]:<40} {total:,}")
+    return 0
+
+
+def cmd_use(args: argparse.Namespace) -> int:
+    try:
+        SnapshotStore(_data_dir(args)).use(args.snapshot_id)
+    except SnapshotNotFound as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"Snapshot {args.snapshot_id} is now current.")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from kamdash.settings import load_settings
+    from kamdash.summary import metrics_summary
+
+    store = SnapshotStore(_data_dir(args))
+    try:
+        con = store.open()
+    except SnapshotNotFound as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        out = metrics_summary(con.cursor(), load_settings(data_dir=store.data_dir), by=args.by)
+    finally:
+        con.close()
+    print(json.dumps(out, indent=None if args.json else 2, default=str))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from kamdash.sample import write_sample
+
+    write_sample(Path(args.out))
+    print(f"Sample extract written to {args.out}")
+    return 0
+
+
+def cmd_ensure_sample(args: argparse.Namespace) -> int:
+    """Publish the shipped sample when nothing is published yet (used by `make run`)."""
+    store = SnapshotStore(_data_dir(args))
+    if store.current_id():
+        print(f"Using the current snapshot {store.current_id()}.")
+        return 0
+    args.paths, args.mapping = [str(SAMPLE_WORKBOOK)], None
+    return cmd_load(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kamdash", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("--data-dir", help="where snapshots live (default: data/)")
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = add("load", cmd_load, "Validate an extract and publish it as the current snapshot.")
+    sp.add_argument("paths", nargs="+", help="one workbook, or several CSV files")
+    sp.add_argument("--mapping", help="TOML mapping file (one section per table)")
+    add("snapshots", cmd_snapshots, "List published snapshots (* = current).")
+    sp = add("use", cmd_use, "Make an earlier snapshot current again.")
+    sp.add_argument("snapshot_id")
+    sp = add("metrics", cmd_metrics, "Print the portfolio metrics of the current snapshot.")
+    sp.add_argument("--by", help="group by: tier, owner, region, industry, team")
+    sp.add_argument("--json", action="store_true", help="compact JSON on one line")
+    sp = add("sample", cmd_sample, "Write the deterministic sample extract.")
+    sp.add_argument("--out", default="data/sample")
+    add("ensure-sample", cmd_ensure_sample, "Publish the shipped sample if nothing is published.")
+    args = p.parse_args(argv)
+    return args.func(args)

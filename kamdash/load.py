@@ -1,0 +1,126 @@
+"""One load: read the extract, map it, validate it, and publish it as a snapshot.
+
+`prepare()` does everything but the switch, so a person (or the CLI) can look at the report
+first; `PreparedLoad.publish()` makes it current. A refused or abandoned load leaves the store
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from kamdash.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
+from kamdash.readers import read_sources
+from kamdash.report import ExtractError, Report
+from kamdash.snapshots import PendingSnapshot, SnapshotStore
+from kamdash.validation import build_canonical
+
+
+@dataclass
+class PreparedLoad:
+    report: Report
+    sources: list[tuple[str, Path]]
+    mapping: Mapping | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    pending: PendingSnapshot | None = None
+    snapshot_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and self.pending is not None
+
+    def publish(self, *, make_current: bool = True, uploaded_by: str | None = None) -> str:
+        if not self.ok:
+            raise RuntimeError("this load has errors and cannot be published")
+        info = {
+            "row_counts": self.counts,
+            "tables": {
+                t: {
+                    "source": tm.source,
+                    "file": tm.sheet.file,
+                    "columns": tm.columns,
+                    "how": tm.how,
+                }
+                for t, tm in (self.mapping.tables.items() if self.mapping else [])
+            },
+            "report": self.report.to_dict(),
+        }
+        self.snapshot_id = self.pending.commit(
+            self.sources, info, make_current=make_current, uploaded_by=uploaded_by
+        )
+        return self.snapshot_id
+
+    def discard(self) -> None:
+        if self.pending is not None:
+            self.pending.discard()
+
+
+def prepare(
+    paths: list[Path],
+    data_dir: Path | None = None,
+    *,
+    mapping_file: Path | None = None,
+    mapping_sections: dict[str, dict[str, str]] | None = None,
+    display_names: dict[Path, str] | None = None,
+) -> PreparedLoad:
+    """Read, map and validate an extract into a pending snapshot (not yet published).
+
+    `mapping_sections` is a mapping given in code (same shape as the TOML file), e.g. the
+    choices a user made on the upload page; it wins over the mapping file."""
+    store = SnapshotStore(data_dir)
+    paths = [Path(p) for p in paths]
+    names = {p: (display_names or {}).get(p, p.name) for p in paths}
+    sources = [(names[p], p) for p in paths]
+    report = Report()
+    sections: dict[str, dict[str, str]] = {}
+    if mapping_file is not None:
+        try:
+            sections.update(read_mapping_file(Path(mapping_file)))
+        except ValueError as e:
+            report.error("mapping_file", str(e), file=str(mapping_file))
+            return PreparedLoad(report, sources)
+    sections.update(mapping_sections or {})
+    pending = store.begin()
+    con = duckdb.connect()
+    try:
+        try:
+            sheets = read_sources(paths, con, display_names=names)
+        except ExtractError as e:
+            report.problems.extend(e.problems)
+            pending.discard()
+            return PreparedLoad(report, sources)
+        mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))
+        con.execute(f"ATTACH '{pending.db_path}' AS out")
+        try:
+            built, counts = build_canonical(con, mapping, "out")
+            con.execute("CHECKPOINT out")
+        finally:
+            con.execute("DETACH out")
+        report.extend(built)
+        if not report.ok:
+            pending.discard()
+            return PreparedLoad(report, sources, mapping, counts)
+        return PreparedLoad(report, sources, mapping, counts, pending)
+    except BaseException:
+        pending.discard()
+        raise
+    finally:
+        con.close()
+
+
+def load_extract(
+    paths: list[Path],
+    data_dir: Path | None = None,
+    *,
+    mapping_file: Path | None = None,
+    uploaded_by: str | None = None,
+) -> PreparedLoad:
+    """Prepare and, when there are no errors, publish. Returns the prepared load
+    (`snapshot_id` set when published)."""
+    prepared = prepare(paths, data_dir, mapping_file=mapping_file)
+    if prepared.ok:
+        prepared.publish(uploaded_by=uploaded_by)
+    return prepared

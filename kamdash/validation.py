@@ -1,0 +1,562 @@
+"""Staging tables -> typed canonical tables, with a report a person can act on.
+
+Errors refuse the load: a missing required column, non-numeric amounts, dates that cannot be
+read, an extract with neither revenue nor opportunities. Warnings load but are reported with
+counts and example rows: rows for unknown accounts, duplicated IDs, opportunities without an
+account, products missing from the product list, negative amounts, scores outside 1-5, rows
+without an account (e.g. a total row), a partial last quarter.
+
+Every message names the file, sheet, column and spreadsheet row numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import duckdb
+
+from kamdash.contract import DATE, LOST_VALUES, NUMBER, SCORE, TABLES, WON_VALUES, normalize
+from kamdash.db import quote_ident as q
+from kamdash.db import rows as fetch
+from kamdash.mapping import Mapping, TableMapping
+from kamdash.periods import is_partial, quarter_label, quarter_of
+from kamdash.report import Report, where
+
+EXAMPLE_ROWS = 10
+DATE_FORMATS = [
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%Y-%m",
+    "%b %Y",
+    "%B %Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%Y%m%d",
+]
+# Excel serial day numbers of 1954..2119: a plausible CRM date written as a number
+EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
+
+
+def _col_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {
+        r[0]: r[1]
+        for r in fetch(
+            con,
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            [table],
+        )
+    }
+
+
+def _blank(expr: str) -> str:
+    return f"({expr} IS NULL OR trim(CAST({expr} AS VARCHAR)) = '')"
+
+
+def number_expr(src: str, src_type: str, decimal: str = ".") -> str:
+    """SQL turning a staging column into DOUBLE (NULL when it cannot be read as a number).
+
+    Text: currency signs, spaces and thousands separators are removed; "(1,234)" is -1234;
+    with decimal commas ("1.234,56"), dots are thousands separators and the comma is the point.
+    """
+    if src_type in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT", "DECIMAL", "SMALLINT"):
+        return f"CAST({src} AS DOUBLE)"
+    if src_type == "BOOLEAN":
+        return "CAST(NULL AS DOUBLE)"
+    t = f"trim(CAST({src} AS VARCHAR))"
+    t = f"regexp_replace({t}, '[\\s$€£¥\\u00a0\\u202f]|USD|EUR|GBP', '', 'g')"
+    neg = f"regexp_matches({t}, '^\\(.*\\)$')"
+    t = f"regexp_replace({t}, '^\\((.*)\\)$', '\\1')"
+    t = f"replace(replace({t}, '.', ''), ',', '.')" if decimal == "," else f"replace({t}, ',', '')"
+    return f"(CASE WHEN {neg} THEN -1 ELSE 1 END) * TRY_CAST({t} AS DOUBLE)"
+
+
+def _text_expr(src: str) -> str:
+    return f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
+
+
+class TableBuilder:
+    """Builds one canonical table from one mapped staging table, reporting problems."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tm: TableMapping, report: Report):
+        self.con, self.tm, self.report = con, tm, report
+        self.s = tm.sheet
+        self.types = _col_types(con, self.s.table)
+        self.spec = TABLES[tm.table]
+
+    def loc(self, column: str | None = None, rows: list[int] | None = None, count: int = 0) -> dict:
+        return {
+            "file": self.s.file,
+            "sheet": self.s.sheet,
+            "column": column,
+            "rows": rows or [],
+            "count": count,
+        }
+
+    def bad_rows(
+        self, condition: str, value_expr: str | None = None
+    ) -> tuple[int, list[int], list[str]]:
+        """Count, first row numbers and first values of staging rows matching a condition."""
+        value_expr = value_expr or "NULL"
+        out = fetch(
+            self.con,
+            f"SELECT count(*) OVER (), _row, CAST({value_expr} AS VARCHAR) FROM {q(self.s.table)} "
+            f"WHERE {condition} ORDER BY _row LIMIT {EXAMPLE_ROWS}",
+        )
+        if not out:
+            return 0, [], []
+        return out[0][0], [r[1] for r in out], [r[2] for r in out if r[2] is not None][:5]
+
+    # -- columns ---------------------------------------------------------------------------
+    def check_required(self) -> bool:
+        cols = self.tm.columns
+        ok = True
+        for col in self.spec.required:
+            if col not in cols:
+                self._missing(col)
+                ok = False
+        for group in self.spec.one_of:
+            if not any(c in cols for c in group):
+                self._missing(" or ".join(group))
+                ok = False
+        return ok
+
+    def _missing(self, col: str) -> None:
+        first = col.split(" or ")[0]
+        syn = ", ".join(
+            f'"{x}"' for x in (self.spec.types and _display_synonyms(self.tm.table, first))
+        )
+        self.report.error(
+            "missing_column",
+            f"{where(self.s.file, self.s.sheet)}: the {self.tm.table} table needs a column "
+            f"{col.replace('_', ' ')!r} and none was recognised (headers found: "
+            f"{', '.join(repr(h) for h in self.s.headers[:15])}). Name it like {syn}, or map it.",
+            **self.loc(),
+        )
+
+    def typed(self, col: str) -> str:
+        """SQL for a canonical column; reports unreadable values. NULL if not mapped."""
+        typ = self.spec.types[col]
+        if col not in self.tm.columns:
+            return f"CAST(NULL AS {typ})"
+        header = self.tm.columns[col]
+        src, stype = q(header), self.types.get(header, "VARCHAR")
+        if typ in (NUMBER, SCORE):
+            expr = number_expr(src, stype, getattr(self.s, "decimal", "."))
+            n, rws, ex = self.bad_rows(f"NOT {_blank(src)} AND ({expr}) IS NULL", src)
+            if n:
+                level = "error" if col in self.spec.required else "warning"
+                what = (
+                    "are not numbers" if level == "error" else "are not numbers and were left empty"
+                )
+                self.report.add(
+                    level,
+                    "non_numeric",
+                    f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} value(s) of "
+                    f"{col.replace('_', ' ')} {what}.",
+                    examples=ex,
+                    **self.loc(header, rws, n),
+                )
+            if typ == SCORE:
+                n, rws, ex = self.bad_rows(f"({expr}) NOT BETWEEN 1 AND 5", src)
+                if n:
+                    self.report.warning(
+                        "score_out_of_range",
+                        f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} score(s) outside "
+                        f"1-5 were left empty.",
+                        examples=ex,
+                        **self.loc(header, rws, n),
+                    )
+                return f"CASE WHEN ({expr}) BETWEEN 1 AND 5 THEN ({expr}) END"
+            return expr
+        if typ == DATE:
+            expr = self._date_expr(header, src, stype)
+            n, rws, ex = self.bad_rows(f"NOT {_blank(src)} AND ({expr}) IS NULL", src)
+            if n:
+                level = "error" if col in self.spec.required else "warning"
+                tail = (
+                    "cannot be read as dates."
+                    if level == "error"
+                    else "cannot be read as dates and were left empty."
+                )
+                self.report.add(
+                    level,
+                    "bad_date",
+                    f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} value(s) of "
+                    f"{col.replace('_', ' ')} {tail} Use YYYY-MM-DD or a date cell.",
+                    examples=ex,
+                    **self.loc(header, rws, n),
+                )
+            return expr
+        return _text_expr(src)
+
+    def _date_expr(self, header: str, src: str, stype: str) -> str:
+        if stype == "DATE":
+            return src
+        if stype.startswith("TIMESTAMP"):
+            return f"CAST({src} AS DATE)"
+        if stype in ("DOUBLE", "BIGINT", "INTEGER", "FLOAT", "HUGEINT"):
+            # Excel serial day numbers (days since 1899-12-30)
+            return (
+                f"CASE WHEN {src} BETWEEN {EXCEL_SERIAL_MIN} AND {EXCEL_SERIAL_MAX} "
+                f"THEN DATE '1899-12-30' + CAST(floor({src}) AS INTEGER) END"
+            )
+        t = f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
+        serial = (
+            f"CASE WHEN regexp_full_match({t}, '\\d{{5}}(\\.\\d+)?') AND TRY_CAST({t} AS DOUBLE) "
+            f"BETWEEN {EXCEL_SERIAL_MIN} AND {EXCEL_SERIAL_MAX} THEN DATE '1899-12-30' + "
+            f"CAST(floor(TRY_CAST({t} AS DOUBLE)) AS INTEGER) END"
+        )
+        counts = fetch(
+            self.con,
+            "SELECT "
+            + ", ".join(f"count(try_strptime({t}, '{f}'))" for f in DATE_FORMATS)
+            + f", count({t}) FROM {q(self.s.table)}",
+        )[0]
+        total = counts[-1]
+        ranked = sorted(
+            [(c, i) for i, c in enumerate(counts[:-1]) if c > 0], key=lambda x: (-x[0], x[1])
+        )
+        if not ranked:
+            return serial
+        best = DATE_FORMATS[ranked[0][1]]
+        # day-first vs month-first: when both read every value, the day-first reading wins only
+        # if the file uses decimal commas (a European export); otherwise month-first; say so.
+        pair = {
+            "%d/%m/%Y": "%m/%d/%Y",
+            "%m/%d/%Y": "%d/%m/%Y",
+            "%d/%m/%y": "%m/%d/%y",
+            "%m/%d/%y": "%d/%m/%y",
+            "%d-%m-%Y": "%m-%d-%Y",
+            "%m-%d-%Y": "%d-%m-%Y",
+        }
+        other = pair.get(best)
+        if other and counts[DATE_FORMATS.index(other)] == ranked[0][0] == total:
+            european = getattr(self.s, "decimal", ".") == ","
+            best = [
+                f for f in (best, other) if ("%d" in f.split("/")[0].split("-")[0]) == european
+            ][0]
+            self.report.warning(
+                "ambiguous_dates",
+                f"{where(self.s.file, self.s.sheet, header)}: every date could be day/month or "
+                f"month/day; read as {'day/month' if european else 'month/day'}. Use YYYY-MM-DD to be sure.",
+                **self.loc(header),
+            )
+        fmts = [best] + [DATE_FORMATS[i] for c, i in ranked[1:] if c == total]
+        parts = [f"CAST(try_strptime({t}, '{f}') AS DATE)" for f in dict.fromkeys(fmts)]
+        if best != "%Y-%m-%d":
+            parts.append(f"TRY_CAST({t} AS DATE)")
+        return "COALESCE(" + ", ".join(parts + [serial]) + ")"
+
+    def build(self, out: str) -> int:
+        """CREATE the canonical table `out` (qualified name); returns rows written."""
+        select = [f"{self.typed(c)} AS {q(c)}" for c in self.spec.types]
+        taken = set(self.spec.types)
+        for h in self.tm.extras:
+            name = "extra_" + (re.sub(r"[^0-9a-z]+", "_", normalize(h)).strip("_") or "column")
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            select.append(f"{q(h)} AS {q(name)}")
+        select.append("_row AS _source_row")
+        self.con.execute(f"CREATE TABLE {out} AS SELECT {', '.join(select)} FROM {q(self.s.table)}")
+        return fetch(self.con, f"SELECT count(*) FROM {out}")[0][0]
+
+
+def _display_synonyms(table: str, col: str) -> list[str]:
+    from kamdash.mapping import synonyms_for
+
+    return [s.title() for s in synonyms_for(table, col)[:3]]
+
+
+def build_canonical(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, out: str
+) -> tuple[Report, dict[str, int]]:
+    """Build every mapped table into database `out` (an attached catalog) from the staging
+    tables in `con`'s default catalog. Returns the report and row counts per table; when the
+    report has errors the caller must not publish."""
+    report = Report()
+    for note in mapping.notes:
+        report.info("mapping", note)
+    counts: dict[str, int] = {}
+    if "revenue" not in mapping.tables and "opportunities" not in mapping.tables:
+        found = ", ".join(sorted(mapping.tables)) or "none"
+        report.error(
+            "missing_table",
+            "The extract needs an accounts table plus a revenue or an opportunities table; "
+            f"tables recognised: {found}. Name the sheets or files like 'Revenue' or "
+            "'Opportunities', or map them.",
+        )
+    if "accounts" not in mapping.tables:
+        report.error(
+            "missing_table",
+            "The extract has no accounts table (a sheet or file named like 'Accounts' with "
+            "account ID and account name columns).",
+        )
+    builders = {t: TableBuilder(con, tm, report) for t, tm in mapping.tables.items()}
+    ok = {t: b.check_required() for t, b in builders.items()}
+    if report.errors:
+        return report, counts
+    for t, b in builders.items():
+        if ok[t]:
+            counts[t] = b.build(f"{out}.{t}_raw")
+    if report.errors:
+        return report, counts
+    _finish_tables(con, out, builders, report, counts)
+    return report, counts
+
+
+def _finish_tables(con, out, builders, report, counts) -> None:
+    """Row rules and cross-table checks; writes the final tables and _meta/_columns."""
+
+    def tbl(t: str) -> str:
+        return f"{out}.{t}"
+
+    def rows_where(t: str, cond: str, value: str = "NULL") -> tuple[int, list[int], list[str]]:
+        r = fetch(
+            con,
+            f"SELECT count(*) OVER (), _source_row, CAST({value} AS VARCHAR) FROM {tbl(t + '_raw')} "
+            f"WHERE {cond} ORDER BY _source_row LIMIT {EXAMPLE_ROWS}",
+        )
+        return (
+            (r[0][0], [x[1] for x in r], [x[2] for x in r if x[2] is not None][:5])
+            if r
+            else (0, [], [])
+        )
+
+    def head(t: str, col: str) -> str | None:
+        return builders[t].tm.columns.get(col)
+
+    def warn(t, code, cond, text, col=None, value="NULL"):
+        n, rws, ex = rows_where(t, cond, value)
+        if n:
+            b = builders[t]
+            report.warning(
+                code,
+                f"{where(b.s.file, b.s.sheet, head(t, col) if col else None, rws, n)}: {n} {text}",
+                examples=ex,
+                **b.loc(head(t, col) if col else None, rws, n),
+            )
+        return n
+
+    present = set(builders)
+    # rows without their key (blank lines, total rows): dropped with a warning
+    for t, b in builders.items():
+        key = b.spec.required[0]
+        keep = f"{key} IS NOT NULL"
+        warn(
+            t,
+            "blank_key",
+            f"NOT ({keep})",
+            f"row(s) without {key.replace('_', ' ')} were skipped (blank or total rows?).",
+            key,
+            value="'(blank)'",
+        )
+    for t, b in builders.items():
+        key = b.spec.required[0]
+        cond = f"{key} IS NOT NULL"
+        if t in ("revenue", "opportunities"):
+            n = warn(
+                t,
+                "blank_amount",
+                f"{cond} AND amount IS NULL",
+                "row(s) without an amount were skipped.",
+                "amount",
+                "account_id",
+            )
+            cond += " AND amount IS NOT NULL"
+        if t == "revenue":
+            warn(
+                t,
+                "blank_date",
+                f"{cond} AND date IS NULL",
+                "row(s) without a date were skipped.",
+                "date",
+                "account_id",
+            )
+            cond += " AND date IS NOT NULL"
+        extra_cols = ""
+        if t == "accounts":
+            tier = (
+                "CASE WHEN regexp_full_match(lower(trim(tier)), '(tier|t)?\\s*([1-9])') "
+                "THEN 'Tier ' || regexp_extract(lower(trim(tier)), '([1-9])') ELSE tier END"
+            )
+            extra_cols = f", {tier} AS tier"
+            dup = warn(
+                t,
+                "duplicate_id",
+                f"{cond} AND account_id IN (SELECT account_id FROM {tbl(t + '_raw')} GROUP BY 1 HAVING count(*) > 1) "
+                f"AND _source_row NOT IN (SELECT min(_source_row) FROM {tbl(t + '_raw')} GROUP BY account_id)",
+                "row(s) repeat an account ID already listed; the first row of each ID was kept.",
+                "account_id",
+                "account_id",
+            )
+            if dup:
+                cond += f" AND _source_row IN (SELECT min(_source_row) FROM {tbl(t + '_raw')} GROUP BY account_id)"
+        if t == "stakeholders":
+            extra_cols = ", lower(sentiment) AS sentiment, lower(level) AS level"
+        if t == "opportunities":
+            label = "lower(trim(coalesce(stage, '') || ' ' || coalesce(status, '')))"
+            won = " OR ".join(f"{label} LIKE '%{w}%'" for w in sorted(WON_VALUES) if " " not in w)
+            lost = " OR ".join(f"{label} LIKE '%{w}%'" for w in sorted(LOST_VALUES) if " " not in w)
+            extra_cols = f", ({won}) AS is_won, (NOT ({won}) AND ({lost})) AS is_lost, NOT (({won}) OR ({lost})) AS is_open"
+        replaced = [c.split(" AS ")[-1].strip() for c in extra_cols.split(",") if " AS " in c]
+        keep_cols = [c for c in _cols(con, out, t + "_raw") if c not in replaced]
+        select = ", ".join(q(c) for c in keep_cols) + extra_cols
+        con.execute(f"CREATE TABLE {tbl(t)} AS SELECT {select} FROM {tbl(t + '_raw')} WHERE {cond}")
+        con.execute(f"DROP TABLE {tbl(t + '_raw')}")
+        counts[t] = fetch(con, f"SELECT count(*) FROM {tbl(t)}")[0][0]
+
+    def warn_final(t, code, cond, text, col=None, value="NULL"):
+        r = fetch(
+            con,
+            f"SELECT count(*) OVER (), _source_row, CAST({value} AS VARCHAR) FROM {tbl(t)} "
+            f"WHERE {cond} ORDER BY _source_row LIMIT {EXAMPLE_ROWS}",
+        )
+        if r:
+            b = builders[t]
+            n, rws, ex = r[0][0], [x[1] for x in r], [x[2] for x in r if x[2] is not None][:5]
+            report.warning(
+                code,
+                f"{where(b.s.file, b.s.sheet, head(t, col) if col else None, rws, n)}: {n} {text}",
+                examples=ex,
+                **b.loc(head(t, col) if col else None, rws, n),
+            )
+
+    known = f"(SELECT account_id FROM {tbl('accounts')})"
+    if "accounts" in present:
+        for t in present - {"accounts", "products", "team"}:
+            if t == "opportunities":
+                continue
+            warn_final(
+                t,
+                "unknown_account",
+                f"account_id NOT IN {known}",
+                "row(s) name an account ID that is not in the accounts table.",
+                "account_id",
+                "account_id",
+            )
+        if "opportunities" in present:
+            warn_final(
+                "opportunities",
+                "opportunity_without_account",
+                f"account_id NOT IN {known}",
+                "opportunity row(s) have no matching account in the accounts table.",
+                "account_id",
+                "account_id",
+            )
+    if "opportunities" in present:
+        b = builders["opportunities"]
+        n = fetch(con, f"SELECT count(*) FROM {tbl('opportunities')} WHERE is_won")[0][0]
+        if "revenue" not in present and n == 0:
+            report.error(
+                "no_won_opportunities",
+                f"{where(b.s.file, b.s.sheet)}: there is no revenue table and no opportunity is "
+                "won (stage or status like 'Closed Won'), so there is no revenue to show.",
+                **b.loc(),
+            )
+            return
+    for t in ("revenue", "opportunities"):
+        if t in present:
+            warn_final(
+                t,
+                "negative_amount",
+                "amount < 0",
+                "row(s) have a negative amount (credit notes?); they are kept and reduce revenue.",
+                "amount",
+                "amount",
+            )
+    if "products" in present:
+        for t in ("revenue", "opportunities"):
+            if t in present:
+                warn_final(
+                    t,
+                    "unknown_product",
+                    f"product IS NOT NULL AND product NOT IN (SELECT product FROM {tbl('products')})",
+                    "row(s) name a product that is not in the product list.",
+                    "product",
+                    "product",
+                )
+    if "revenue" not in present and "opportunities" in present:
+        cols = ", ".join(
+            f"{c}"
+            if c in ("account_id", "amount", "product", "business_unit")
+            else f"close_date AS {c}"
+            for c in TABLES["revenue"].types
+        )
+        con.execute(
+            f"CREATE TABLE {tbl('revenue')} AS SELECT {cols}, _source_row FROM {tbl('opportunities')} "
+            "WHERE is_won AND close_date IS NOT NULL"
+        )
+        counts["revenue"] = fetch(con, f"SELECT count(*) FROM {tbl('revenue')}")[0][0]
+        nodate = fetch(
+            con, f"SELECT count(*) FROM {tbl('opportunities')} WHERE is_won AND close_date IS NULL"
+        )[0][0]
+        report.info(
+            "revenue_from_opportunities",
+            f"No revenue table: revenue is taken from {counts['revenue']} won opportunities on their close dates"
+            + (
+                f" ({nodate} won opportunities without a close date were left out)."
+                if nodate
+                else "."
+            ),
+        )
+        source = "opportunities"
+    else:
+        source = "revenue"
+    as_of = (
+        fetch(con, f"SELECT max(date) FROM {tbl('revenue')}")[0][0] if "revenue" in counts else None
+    )
+    if as_of is not None:
+        qi = quarter_of(as_of)
+        if is_partial(qi, as_of):
+            report.warning(
+                "partial_quarter",
+                f"The latest date in the extract is {as_of:%Y-%m-%d}, so {quarter_label(qi)} is a "
+                "partial quarter: it is flagged, and compared only with care.",
+            )
+    con.execute(f"CREATE TABLE {tbl('_meta')} (key VARCHAR, value VARCHAR)")
+    con.executemany(
+        f"INSERT INTO {tbl('_meta')} VALUES (?, ?)",
+        [
+            ["as_of", as_of.isoformat() if isinstance(as_of, dt.date) else None],
+            ["revenue_source", source],
+        ],
+    )
+    con.execute(
+        f"CREATE TABLE {tbl('_columns')} (table_name VARCHAR, column_name VARCHAR, "
+        "source_file VARCHAR, source_sheet VARCHAR, source_column VARCHAR)"
+    )
+    con.executemany(
+        f"INSERT INTO {tbl('_columns')} VALUES (?, ?, ?, ?, ?)",
+        [
+            [t, c, b.s.file, b.s.sheet, h]
+            for t, b in builders.items()
+            for c, h in b.tm.columns.items()
+        ],
+    )
+
+
+def _cols(con, catalog: str, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in fetch(
+            con,
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [catalog, table],
+        )
+    ]
