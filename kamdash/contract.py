@@ -10,6 +10,21 @@ from dataclasses import dataclass
 
 # Canonical column types as DuckDB types.
 TEXT, DATE, NUMBER, SCORE = "VARCHAR", "DATE", "DOUBLE", "DOUBLE"
+# Columns on the 1-5 scale (typed SCORE = DOUBLE; values outside 1-5 are refused per cell).
+SCORE_COLUMNS = frozenset(
+    {
+        "expansion_potential",
+        "strategic_fit",
+        "executive_access",
+        "reference_value",
+        "competitive_position",
+        "influence",
+        "strength",
+        "relationship_depth",
+        "pipeline_coverage",
+        "plan_currency",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import re
 
 import duckdb
 
-from kamdash.contract import DATE, LOST_VALUES, NUMBER, SCORE, TABLES, WON_VALUES, normalize
+from kamdash.contract import DATE, LOST_VALUES, NUMBER, SCORE_COLUMNS, TABLES, WON_VALUES, normalize
 from kamdash.db import quote_ident as q
 from kamdash.db import rows as fetch
 from kamdash.mapping import Mapping, TableMapping
@@ -77,7 +77,7 @@ def number_expr(src: str, src_type: str, decimal: str = ".") -> str:
     if src_type == "BOOLEAN":
         return "CAST(NULL AS DOUBLE)"
     t = f"trim(CAST({src} AS VARCHAR))"
-    t = f"regexp_replace({t}, '[\\s$€£¥\\u00a0\\u202f]|USD|EUR|GBP', '', 'g')"
+    t = f"regexp_replace({t}, '[\\s$€£¥\u00a0\u202f]|USD|EUR|GBP', '', 'g')"
     neg = f"regexp_matches({t}, '^\\(.*\\)$')"
     t = f"regexp_replace({t}, '^\\((.*)\\)$', '\\1')"
     t = f"replace(replace({t}, '.', ''), ',', '.')" if decimal == "," else f"replace({t}, ',', '')"
@@ -154,7 +154,7 @@ class TableBuilder:
             return f"CAST(NULL AS {typ})"
         header = self.tm.columns[col]
         src, stype = q(header), self.types.get(header, "VARCHAR")
-        if typ in (NUMBER, SCORE):
+        if typ == NUMBER:
             expr = number_expr(src, stype, getattr(self.s, "decimal", "."))
             n, rws, ex = self.bad_rows(f"NOT {_blank(src)} AND ({expr}) IS NULL", src)
             if n:
@@ -170,7 +170,7 @@ class TableBuilder:
                     examples=ex,
                     **self.loc(header, rws, n),
                 )
-            if typ == SCORE:
+            if col in SCORE_COLUMNS:
                 n, rws, ex = self.bad_rows(f"({expr}) NOT BETWEEN 1 AND 5", src)
                 if n:
                     self.report.warning(
@@ -388,13 +388,13 @@ def _finish_tables(con, out, builders, report, counts) -> None:
                 "account_id",
             )
             cond += " AND date IS NOT NULL"
-        extra_cols = ""
+        derived: dict[str, str] = {}  # column -> SQL replacing (or adding) it
         if t == "accounts":
             tier = (
                 "CASE WHEN regexp_full_match(lower(trim(tier)), '(tier|t)?\\s*([1-9])') "
                 "THEN 'Tier ' || regexp_extract(lower(trim(tier)), '([1-9])') ELSE tier END"
             )
-            extra_cols = f", {tier} AS tier"
+            derived["tier"] = tier
             dup = warn(
                 t,
                 "duplicate_id",
@@ -407,15 +407,19 @@ def _finish_tables(con, out, builders, report, counts) -> None:
             if dup:
                 cond += f" AND _source_row IN (SELECT min(_source_row) FROM {tbl(t + '_raw')} GROUP BY account_id)"
         if t == "stakeholders":
-            extra_cols = ", lower(sentiment) AS sentiment, lower(level) AS level"
+            derived.update(sentiment="lower(sentiment)", level="lower(level)")
         if t == "opportunities":
             label = "lower(trim(coalesce(stage, '') || ' ' || coalesce(status, '')))"
             won = " OR ".join(f"{label} LIKE '%{w}%'" for w in sorted(WON_VALUES) if " " not in w)
             lost = " OR ".join(f"{label} LIKE '%{w}%'" for w in sorted(LOST_VALUES) if " " not in w)
-            extra_cols = f", ({won}) AS is_won, (NOT ({won}) AND ({lost})) AS is_lost, NOT (({won}) OR ({lost})) AS is_open"
-        replaced = [c.split(" AS ")[-1].strip() for c in extra_cols.split(",") if " AS " in c]
-        keep_cols = [c for c in _cols(con, out, t + "_raw") if c not in replaced]
-        select = ", ".join(q(c) for c in keep_cols) + extra_cols
+            derived.update(
+                is_won=f"({won})",
+                is_lost=f"(NOT ({won}) AND ({lost}))",
+                is_open=f"NOT (({won}) OR ({lost}))",
+            )
+        cols = _cols(con, out, t + "_raw")
+        cols += [c for c in derived if c not in cols]
+        select = ", ".join(f"{derived[c]} AS {q(c)}" if c in derived else q(c) for c in cols)
         con.execute(f"CREATE TABLE {tbl(t)} AS SELECT {select} FROM {tbl(t + '_raw')} WHERE {cond}")
         con.execute(f"DROP TABLE {tbl(t + '_raw')}")
         counts[t] = fetch(con, f"SELECT count(*) FROM {tbl(t)}")[0][0]
