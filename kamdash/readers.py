@@ -1,0 +1,880 @@
+"""Readers: extract files (CSV, XLSX/XLSM) into DuckDB staging tables, one per sheet/file.
+
+`read_sources(paths, con)` loads every file into `stg_1`, `stg_2`, ... in `con` and returns one
+`SourceSheet` per non-empty, visible sheet (workbooks) or file (CSV). Every staging table has a
+first column `_row` (BIGINT): the spreadsheet row number of the line as Excel shows it (the
+header is on `header_row`; with a CSV the header is on line 1 unless the export put title lines
+above it). Then one column per source header, named exactly as `SourceSheet.headers`.
+
+CSV (.csv, .txt, .tsv) is read by DuckDB's own `read_csv` (delimiter, quoting and leading title
+lines auto-detected) with every column kept as text (VARCHAR, the original characters):
+casting and validation happen later, with row numbers. Encodings: UTF-8 (with or without BOM),
+UTF-16 with BOM (Excel's "Unicode text"), and, when the bytes are not valid UTF-8, Windows-1252
+/ Latin-1. **Decimal commas**: staging stays text, so "1.234,56" is never mis-read here; when a
+`;`-separated file holds numbers written with a decimal comma (cells like `12,5` or
+`1.234,56`, i.e. matching ``^-?[0-9.]*,[0-9]+$``), `SourceSheet.decimal` is `","` and the caster
+must read `.` as the thousands separator and `,` as the decimal point (tab/pipe files get the
+same treatment only on unambiguous cells such as `12,5` or `1.234,56`, not `1,234`).
+
+XLSX/XLSM (and XLSB/ODS, which calamine also reads) are read with python-calamine, column by
+column into Arrow, then into DuckDB. A column keeps its cell type when it is homogeneous
+(numbers -> DOUBLE, or BIGINT for integer cells; dates -> DATE; date-times or a mix of dates and
+date-times -> TIMESTAMP; booleans -> BOOLEAN); any other mix becomes VARCHAR holding the text of
+each cell (whole numbers without ".0"). Empty cells are NULL. The header is the first row, among
+the first 20, whose non-empty cells are mostly text and span at least half the widest row, so
+report titles and "Generated on ..." lines above it are skipped. Fully empty rows are dropped
+(the others keep their true row numbers). Excel error cells (#N/A, #REF!, ...) are kept as
+their text. Hidden sheets, chart sheets and empty sheets are skipped.
+
+Files that cannot be read at all are refused before parsing, with plain messages: wrong content
+for the extension (sniffed from the first bytes), legacy .xls / encrypted workbooks, empty files,
+files over `max_bytes`, damaged ZIPs and decompression bombs (the ZIP central directory is
+checked before anything is decompressed). All problems of all files are collected and raised
+together as one `ExtractError` after every file has been tried.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import datetime as dt
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kamdash.db import quote_ident, rows, scalar
+from kamdash.report import ERROR, ExtractError, Problem
+
+CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
+WORKBOOK_EXTENSIONS = {".xlsx", ".xlsm", ".xlsb", ".ods"}
+
+# Decompression-bomb limits, checked on the ZIP central directory before parsing.
+MAX_UNCOMPRESSED = 2**30  # 1 GiB in total
+MAX_RATIO = 100  # uncompressed / compressed, for a member ...
+RATIO_MIN_SIZE = 10 * 2**20  # ... larger than 10 MB
+MAX_MEMBERS = 10_000
+
+HEADER_SCAN_ROWS = 20  # the header is looked for among the first rows of a sheet
+WIDTH_SCAN_ROWS = 1000  # rows used to measure the widest row
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CHUNK = 2**20
+
+# Members a workbook of each kind must hold.
+_WORKBOOK_MEMBER = {
+    ".xlsx": "xl/workbook.xml",
+    ".xlsm": "xl/workbook.xml",
+    ".xlsb": "xl/workbook.bin",
+    ".ods": "content.xml",
+}
+
+_DECIMAL_COMMA = r"-?[0-9.]*,[0-9]+"
+_DECIMAL_COMMA_STRICT = r"-?([0-9]{1,3}(\.[0-9]{3})+,[0-9]+|[0-9]+,([0-9]{1,2}|[0-9]{4,}))"
+
+
+@dataclass
+class SourceSheet:
+    file: str  # the file name as the user knows it (basename, or the caller's display name)
+    sheet: str | None  # sheet name for workbooks, None for CSV
+    table: str  # name of the staging table created in `con`
+    headers: list[str]  # source header names in order (made unique; blank -> "Column C")
+    header_row: int  # spreadsheet row number (1-based) of the header line
+    n_rows: int  # data rows loaded
+    kind: str = "csv"  # "csv" or "xlsx" (also for .xlsm/.xlsb/.ods)
+    path: str = ""  # full path of the file read
+    delimiter: str | None = None  # CSV only
+    encoding: str | None = None  # CSV only: "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"
+    decimal: str = "."  # "," when numbers are written with a decimal comma (CSV text staging)
+    notes: list[str] = field(default_factory=list)  # things worth telling the user
+
+
+class _Refused(Exception):
+    """One file-level problem; collected into the ExtractError."""
+
+    def __init__(self, code: str, message: str, sheet: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.sheet = code, message, sheet
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_sources(
+    paths: list[Path],
+    con: duckdb.DuckDBPyConnection,
+    *,
+    display_names: dict[Path, str] | None = None,
+    max_bytes: int = 200 * 2**20,
+) -> list[SourceSheet]:
+    """Read every file into staging tables `stg_<n>` in `con`; one SourceSheet per sheet/file.
+
+    Raises ExtractError with every file-level problem (after trying every file) when any file
+    cannot be read at all. Empty and hidden sheets are skipped; a CSV with only a header line
+    comes back with n_rows=0.
+    """
+    display_names = display_names or {}
+    counter = _TableCounter(con)
+    out: list[SourceSheet] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        name = display_names.get(raw) or display_names.get(path) or path.name
+        try:
+            out.extend(_read_one(path, name, con, counter, max_bytes))
+        except _Refused as r:
+            problems.append(
+                Problem(level=ERROR, code=r.code, message=r.message, file=name, sheet=r.sheet)
+            )
+    if problems:
+        raise ExtractError(problems)
+    return out
+
+
+class _TableCounter:
+    """Hands out stg_1, stg_2, ... after any staging table already in `con`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        names = rows(
+            con,
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE regexp_full_match(table_name, 'stg_[0-9]+')",
+        )
+        self.n = max((int(r[0][4:]) for r in names), default=0)
+
+    def next(self) -> str:
+        self.n += 1
+        return f"stg_{self.n}"
+
+
+def _read_one(
+    path: Path, name: str, con: duckdb.DuckDBPyConnection, counter: _TableCounter, max_bytes: int
+) -> list[SourceSheet]:
+    ext = path.suffix.lower()
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as e:
+        raise _Refused("unreadable", f'file "{name}" cannot be opened: {e.strerror or e}') from e
+    if ext not in CSV_EXTENSIONS | WORKBOOK_EXTENSIONS | {".xls"}:
+        shown = ext or "(no extension)"
+        raise _Refused(
+            "unsupported_type",
+            f'file "{name}" has an unsupported type "{shown}": upload .xlsx, .xlsm or .csv files',
+        )
+    if size == 0:
+        raise _Refused("empty_file", f'file "{name}" is empty (0 bytes)')
+    if size > max_bytes:
+        raise _Refused(
+            "too_large",
+            f'file "{name}" is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit: '
+            "filter or split the export",
+        )
+    if ext == ".xls":
+        _refuse_xls(name, head)
+    if ext in WORKBOOK_EXTENSIONS:
+        return _read_workbook(path, name, ext, head, con, counter)
+    return [_read_csv(path, name, head, con, counter)]
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def _looks_like(head: bytes) -> str:
+    """What the first bytes of a file look like, in words."""
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head.startswith(_OLE_MAGIC):
+        return "ole"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<"):
+        if b"<html" in text or b"<!doctype html" in text or b"<table" in text:
+            return "html"
+        return "xml"
+    if _is_binary(head):
+        return "binary"
+    return "text"
+
+
+def _is_binary(chunk: bytes) -> bool:
+    if b"\x00" in chunk:
+        return True
+    control = sum(chunk.count(bytes([b])) for b in (*range(0, 9), *range(14, 32)) if b != 27)
+    return control > max(2, len(chunk) // 100)
+
+
+_KIND_WORDS = {
+    "html": "an HTML page",
+    "xml": "an XML file (perhaps an Excel 2003 XML spreadsheet)",
+    "text": "a text/CSV file",
+    "binary": "unknown binary data",
+}
+
+
+def _refuse_xls(name: str, head: bytes) -> None:
+    kind = _looks_like(head)
+    if kind == "zip":
+        raise _Refused(
+            "wrong_extension",
+            f'file "{name}" is really an .xlsx workbook with an .xls name: rename it to .xlsx',
+        )
+    if kind in ("html", "xml", "text"):
+        raise _Refused(
+            "not_a_workbook",
+            f'file "{name}" is not a valid Excel workbook (it looks like {_KIND_WORDS[kind]} '
+            "saved with an Excel name): open it in Excel and save it as .xlsx",
+        )
+    raise _Refused(
+        "legacy_xls",
+        f'file "{name}" is a legacy .xls workbook, which is not supported: '
+        "open it in Excel and save it as .xlsx",
+    )
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+def _read_workbook(
+    path: Path,
+    name: str,
+    ext: str,
+    head: bytes,
+    con: duckdb.DuckDBPyConnection,
+    counter: _TableCounter,
+) -> list[SourceSheet]:
+    kind = _looks_like(head)
+    if kind == "ole":
+        raise _Refused(
+            "legacy_or_encrypted",
+            f'file "{name}" is a legacy .xls or password-protected workbook: '
+            "save it as .xlsx without a password",
+        )
+    if kind != "zip":
+        raise _Refused(
+            "not_a_workbook",
+            f'file "{name}" is not a valid Excel workbook (it looks like {_KIND_WORDS[kind]})'
+            + (
+                ": rename it to .csv"
+                if kind == "text"
+                else ": open it in Excel and save it as .xlsx"
+            ),
+        )
+    errors = _check_zip(path, name, ext)
+
+    import python_calamine as pc
+
+    try:
+        wb = pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError as e:
+        raise _Refused(
+            "password_protected",
+            f'file "{name}" is password-protected: remove the password and save it as .xlsx',
+        ) from e
+    except pc.ZipError as e:
+        raise _Refused("corrupt_workbook", _damaged(name)) from e
+    except Exception as e:  # calamine's XmlError, CalamineError...
+        raise _Refused(
+            "corrupt_workbook", f'file "{name}" could not be read as an Excel workbook: {e}'
+        ) from e
+
+    out: list[SourceSheet] = []
+    with contextlib.closing(wb):
+        for meta in wb.sheets_metadata:
+            if meta.visible != pc.SheetVisibleEnum.Visible:
+                continue
+            if meta.typ != pc.SheetTypeEnum.WorkSheet:
+                continue
+            try:
+                grid = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            except Exception as e:
+                raise _Refused(
+                    "corrupt_workbook",
+                    f'file "{name}", sheet "{meta.name}" could not be read: {e}',
+                    sheet=meta.name,
+                ) from e
+            for (r, c), text in errors.get(meta.name, {}).items():
+                if r < len(grid) and c < len(grid[r]):
+                    grid[r][c] = text
+            sheet = _load_grid(grid, name, meta.name, con, counter)
+            if sheet is not None:
+                sheet.path = str(path)
+                out.append(sheet)
+    if not out:
+        raise _Refused("no_data", f'file "{name}" has no data in any visible sheet')
+    return out
+
+
+def _damaged(name: str) -> str:
+    return (
+        f'file "{name}" is damaged or incomplete (its ZIP structure is broken, '
+        "e.g. a truncated download): export or download it again"
+    )
+
+
+def _check_zip(path: Path, name: str, ext: str) -> dict[str, dict[tuple[int, int], str]]:
+    """Refuse damaged ZIPs and decompression bombs from the central directory alone.
+
+    Returns the error cells (#N/A, #REF!...) of each sheet of an .xlsx/.xlsm, which
+    python-calamine reads as empty: {sheet name: {(row0, col0): "#N/A"}}.
+    """
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise _Refused("corrupt_workbook", _damaged(name)) from e
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise _Refused(
+                "zip_bomb",
+                f'file "{name}" was refused: it has {len(infos)} parts inside '
+                f"(limit {MAX_MEMBERS}), which looks like a decompression bomb",
+            )
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNCOMPRESSED:
+            raise _Refused(
+                "zip_bomb",
+                f'file "{name}" was refused: it would expand to {total / 2**20:,.0f} MB when '
+                f"opened (limit {MAX_UNCOMPRESSED / 2**20:,.0f} MB)",
+            )
+        for i in infos:
+            ratio = i.file_size / max(i.compress_size, 1)
+            if i.file_size > RATIO_MIN_SIZE and ratio > MAX_RATIO:
+                raise _Refused(
+                    "zip_bomb",
+                    f'file "{name}" was refused as a possible decompression bomb: part '
+                    f'"{i.filename}" expands from {i.compress_size / 2**20:,.1f} MB to '
+                    f"{i.file_size / 2**20:,.0f} MB ({ratio:,.0f}:1)",
+                )
+        members = {i.filename for i in infos}
+        if _WORKBOOK_MEMBER[ext] not in members:
+            raise _Refused(
+                "not_a_workbook",
+                f'file "{name}" is not a valid Excel workbook (it is a ZIP archive with no '
+                "workbook inside)",
+            )
+        if ext in (".xlsx", ".xlsm"):
+            try:
+                return _error_cells(zf)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                raise _Refused("corrupt_workbook", _damaged(name)) from e
+            except Exception:
+                return {}  # best effort only; calamine reports real damage
+    return {}
+
+
+_SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_REL_RE = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_ATTR_RE = re.compile(rb'([\w:]+)="([^"]*)"')
+_ERR_CELL_RE = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_V_RE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_REF_RE = re.compile(rb"([A-Z]+)([0-9]+)")
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode().split(":")[-1]: v.decode() for k, v in _ATTR_RE.findall(raw)}
+
+
+def _error_cells(zf: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], str]]:
+    """Error cells per sheet, from the sheet XML (streamed; parsed only where t="e" occurs)."""
+    import html
+
+    rels = {}
+    for raw in _REL_RE.findall(zf.read("xl/_rels/workbook.xml.rels")):
+        a = _attrs(raw)
+        target = a.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        rels[a.get("Id")] = os.path.normpath(target).replace(os.sep, "/")
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    for raw in _SHEET_RE.findall(zf.read("xl/workbook.xml")):
+        a = _attrs(raw)
+        member = rels.get(a.get("id"))
+        if not member or member not in zf.NameToInfo:
+            continue
+        found = False
+        tail = b""
+        with zf.open(member) as fh:
+            while chunk := fh.read(_CHUNK):
+                if b't="e"' in tail + chunk:
+                    found = True
+                    break
+                tail = chunk[-8:]
+        if not found:
+            continue
+        cells = {}
+        for attrs, body in _ERR_CELL_RE.findall(zf.read(member)):
+            ref = _REF_RE.fullmatch(_attrs(attrs).get("r", "").encode())
+            v = _V_RE.search(body)
+            if not ref or not v:
+                continue
+            col = 0
+            for ch in ref.group(1).decode():
+                col = col * 26 + ord(ch) - 64
+            cells[(int(ref.group(2)) - 1, col - 1)] = html.unescape(v.group(1).decode())
+        out[html.unescape(a.get("name", ""))] = cells
+    return out
+
+
+def _column_letter(i: int) -> str:
+    """0 -> 'A', 27 -> 'AB'."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _cell_text(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if type(v) is dt.datetime and v.time() == dt.time(0):
+        return v.date().isoformat()
+    return str(v)
+
+
+def _unique_headers(raw: list[object], columns: list[int]) -> list[str]:
+    """Header texts, blank -> "Column C", duplicates -> "Amount (2)" (case-insensitive)."""
+    seen: set[str] = {"_row"}
+    out = []
+    for v, col in zip(raw, columns, strict=True):
+        text = "" if v is None else _cell_text(v).strip()
+        base = text or f"Column {_column_letter(col)}"
+        h, n = base, 1
+        while h.lower() in seen:
+            n += 1
+            h = f"{base} ({n})"
+        seen.add(h.lower())
+        out.append(h)
+    return out
+
+
+def _find_header(grid: list[list[object]]) -> int | None:
+    counts = [sum(1 for v in r if v != "") for r in grid[:WIDTH_SCAN_ROWS]]
+    widest = max(counts, default=0)
+    if not widest:
+        return None
+    need = max(1, -(-widest // 2))  # at least half the widest row
+    first = min(HEADER_SCAN_ROWS, len(grid))
+    for i in range(first):
+        if counts[i] >= need:
+            texts = sum(1 for v in grid[i] if isinstance(v, str) and v.strip())
+            if texts * 2 > counts[i]:  # mostly text
+                return i
+    for i in range(first):  # no text-like row: take the first wide enough one
+        if counts[i] >= need:
+            return i
+    return next(i for i, c in enumerate(counts) if c)
+
+
+def _arrow_column(values: tuple) -> tuple[pa.Array, str]:
+    """A column of cell values as an Arrow array, typed when homogeneous, else text."""
+    vals = [None if v == "" else v for v in values]
+    types = set(map(type, vals))
+    types.discard(type(None))
+    if not types:
+        return pa.nulls(len(vals), pa.string()), "VARCHAR"
+    if types == {float} or types == {int, float}:
+        return pa.array(vals, pa.float64()), "DOUBLE"
+    if types == {int}:
+        return pa.array(vals, pa.int64()), "BIGINT"
+    if types == {bool}:
+        return pa.array(vals, pa.bool_()), "BOOLEAN"
+    if types == {dt.date}:
+        return pa.array(vals, pa.date32()), "DATE"
+    if types <= {dt.date, dt.datetime}:
+        vals = [dt.datetime.combine(v, dt.time()) if type(v) is dt.date else v for v in vals]
+        return pa.array(vals, pa.timestamp("us")), "TIMESTAMP"
+    if types == {dt.time}:
+        return pa.array(vals, pa.time64("us")), "TIME"
+    if types == {dt.timedelta}:
+        return pa.array(vals, pa.duration("us")), "INTERVAL"
+    if types == {str}:
+        return pa.array(vals, pa.string()), "VARCHAR"
+    return pa.array([None if v is None else _cell_text(v) for v in vals], pa.string()), "VARCHAR"
+
+
+def _load_grid(
+    grid: list[list[object]],
+    name: str,
+    sheet: str,
+    con: duckdb.DuckDBPyConnection,
+    counter: _TableCounter,
+) -> SourceSheet | None:
+    """One sheet's cells (from A1, row-major) into a staging table; None when it is empty."""
+    h = _find_header(grid)
+    if h is None:
+        return None
+    width = max(len(r) for r in grid)
+    data = grid[h + 1 :]
+    header = list(grid[h]) + [""] * (width - len(grid[h]))
+    if data:
+        cols = list(
+            zip(*(r if len(r) == width else r + [""] * (width - len(r)) for r in data), strict=True)
+        )
+    else:
+        cols = [()] * width
+    keep, arrays = [], []
+    for c in range(width):
+        arr, typ = _arrow_column(cols[c])
+        if header[c] == "" and arr.null_count == len(arr):
+            continue  # no header and no data: not a column
+        keep.append(c)
+        arrays.append((arr, typ))
+    headers = _unique_headers([header[c] for c in keep], keep)
+    row_numbers = pa.array(range(h + 2, h + 2 + len(data)), pa.int64())
+    table = pa.Table.from_arrays([row_numbers] + [a for a, _ in arrays], names=["_row", *headers])
+    empty = (
+        " AND ".join(
+            f"coalesce(trim({quote_ident(n)}), '') = ''"
+            if t == "VARCHAR"
+            else f"{quote_ident(n)} IS NULL"
+            for n, (_, t) in zip(headers, arrays, strict=True)
+        )
+        or "FALSE"
+    )
+    target = counter.next()
+    view = f"_kamdash_arrow_{target}"
+    con.register(view, table)
+    try:
+        con.execute(
+            f"CREATE TABLE {quote_ident(target)} AS SELECT * FROM {quote_ident(view)} "
+            f"WHERE NOT ({empty}) ORDER BY _row"
+        )
+    finally:
+        con.unregister(view)
+    n = scalar(con, f"SELECT count(*) FROM {quote_ident(target)}")
+    return SourceSheet(
+        file=name,
+        sheet=sheet,
+        table=target,
+        headers=headers,
+        header_row=h + 1,
+        n_rows=int(n),
+        kind="xlsx",
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+@dataclass
+class _TextInfo:
+    path: Path  # the file DuckDB reads (a UTF-8 copy for UTF-16 / CP1252)
+    encoding: str  # what the source was
+    duckdb_encoding: str  # what DuckDB is told
+    blank_offsets: list[int]  # byte offsets (in `path`) of blank lines before the content end
+    many_blanks: bool
+
+
+def _scan_text(path: Path, name: str, head: bytes, tmpdir: str) -> _TextInfo:
+    """Find the encoding (transcoding to UTF-8 when DuckDB can't read it) and blank lines."""
+    kind = _looks_like(head)
+    if kind == "zip":
+        raise _Refused(
+            "not_text",
+            f'file "{name}" is not a text file (it looks like an Excel .xlsx workbook): '
+            "rename it to .xlsx",
+        )
+    if kind == "ole":
+        raise _Refused(
+            "not_text",
+            f'file "{name}" is not a text file (it looks like a legacy Excel .xls workbook): '
+            "save it as .xlsx or CSV",
+        )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _scan_utf8(_transcode(path, "utf-16", tmpdir), name, "utf-16")
+    if kind == "binary":
+        raise _Refused(
+            "not_text",
+            f'file "{name}" is not a text file (it contains binary data): export the table as CSV',
+        )
+    try:
+        return _scan_utf8(path, name, "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: Windows-1252 when it uses the 0x80-0x9F range (curly quotes, euro sign...),
+    # else Latin-1, which DuckDB reads natively.
+    with path.open("rb") as fh:
+        cp1252 = False
+        while chunk := fh.read(_CHUNK):
+            if re.search(rb"[\x80-\x9f]", chunk):
+                cp1252 = True
+                break
+    if cp1252:
+        return _scan_utf8(_transcode(path, "cp1252", tmpdir), name, "cp1252")
+    info = _scan_utf8(path, name, "latin-1", validate=False)
+    info.duckdb_encoding = "latin-1"
+    return info
+
+
+def _transcode(path: Path, encoding: str, tmpdir: str) -> Path:
+    out = Path(tmpdir) / "transcoded.csv"
+    errors = "strict"
+    if encoding == "cp1252":
+        # the five bytes CP1252 leaves undefined are read as Latin-1 control characters
+        codecs.register_error(
+            "kamdash_latin1", lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end)
+        )
+        errors = "kamdash_latin1"
+    dec = codecs.getincrementaldecoder(encoding)(errors=errors)
+    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(_CHUNK):
+            dst.write(dec.decode(chunk))
+        dst.write(dec.decode(b"", final=True))
+    return out
+
+
+def _scan_utf8(path: Path, name: str, encoding: str, validate: bool = True) -> _TextInfo:
+    """Validate UTF-8 (raises UnicodeDecodeError) and find blank lines, in bounded chunks."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    blanks: list[int] = []
+    many = False
+    content_end = -1
+    offset = 0
+    prev = b""
+    binary_checked = False
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if validate:
+                dec.decode(chunk)
+            if not binary_checked:
+                binary_checked = True
+                if b"\x00" in chunk:
+                    raise _Refused(
+                        "not_text",
+                        f'file "{name}" is not a text file (it contains binary data): '
+                        "export the table as CSV",
+                    )
+            buf = prev + chunk
+            base = offset - len(prev)
+            if not many:
+                for m in re.finditer(rb"\n(?=\r?\n)", buf):
+                    pos = base + m.end()
+                    if pos >= offset and (not blanks or pos > blanks[-1]):
+                        blanks.append(pos)
+                        if len(blanks) > 100:
+                            many = True
+                            break
+            stripped = chunk.rstrip(b" \t\r\n")
+            if stripped:
+                content_end = offset + len(stripped)
+            prev = chunk[-2:]
+            offset += len(chunk)
+        if validate:
+            dec.decode(b"", final=True)
+    if content_end < 0 or (encoding == "utf-8-sig" and content_end <= 3):
+        raise _Refused("empty_file", f'file "{name}" contains no data (only blank lines)')
+    blanks = [b for b in blanks if b < content_end]
+    return _TextInfo(path, encoding, "utf-8", blanks, many)
+
+
+def _duck_message(e: Exception) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    lines = [re.sub(r"^[A-Za-z ]*Error: ", "", ln) for ln in lines[:2]]
+    return " - ".join(lines)
+
+
+_LENIENT = {"null_padding": True, "parallel": False, "strict_mode": False}
+
+
+def _options_sql(options: dict) -> tuple[str, list]:
+    sql, params = "", []
+    for k, v in options.items():
+        sql += f", {k} := ?"
+        params.append(v)
+    return sql, params
+
+
+def _read_csv(
+    path: Path,
+    name: str,
+    head: bytes,
+    con: duckdb.DuckDBPyConnection,
+    counter: _TableCounter,
+) -> SourceSheet:
+    with tempfile.TemporaryDirectory(prefix="kamdash-csv-") as tmpdir:
+        info = _scan_text(path, name, head, tmpdir)
+        enc = {"encoding": info.duckdb_encoding}
+        sniff = None
+        lenient = False
+        # strict first; then lenient (ragged rows, stray lines) with the delimiter counted by us,
+        # as DuckDB's lenient sniffer can settle on a wrong one
+        # (a one-column answer while the text is full of a delimiter counts as a failure).
+        guess = _guess_delimiter(info.path)
+        for opts in ({}, {**_LENIENT, **({"delim": guess} if guess else {})}):
+            sql, params = _options_sql({**enc, **opts})
+            try:
+                found = rows(
+                    con,
+                    "SELECT Delimiter, Quote, SkipRows, len(Columns) FROM sniff_csv(?" + sql + ")",
+                    [str(info.path), *params],
+                )[0]
+            except duckdb.Error as e:
+                error = e
+                continue
+            sniff, lenient = found, bool(opts)
+            if found[3] > 1 or not guess or opts:
+                break
+        if sniff is None:
+            raise _Refused(
+                "csv_unreadable", f'file "{name}" could not be read as CSV: {_duck_message(error)}'
+            )
+        delim, quote, skip = sniff[0], sniff[1], int(sniff[2])
+        quote = '"' if quote in ("(empty)", "") else quote
+        target = counter.next()
+        base = {**enc, "delim": delim, "skip": skip, "header": False, "all_varchar": True}
+        for opts in ({}, _LENIENT) if not lenient else (_LENIENT,):
+            sql, params = _options_sql({**base, **opts})
+            try:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {quote_ident('_raw_' + target)} AS "
+                    "SELECT row_number() OVER () AS _rec, * FROM read_csv(?" + sql + ")",
+                    [str(info.path), *params],
+                )
+                error = None
+                break
+            except duckdb.Error as e:
+                error = e
+        if error is not None:
+            raise _Refused(
+                "csv_unreadable", f'file "{name}" could not be read as CSV: {_duck_message(error)}'
+            )
+        raw = "_raw_" + target
+        try:
+            return _stage_csv(con, raw, target, name, path, info, delim, quote, skip)
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {quote_ident(raw)}")
+
+
+def _guess_delimiter(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    best = max([",", ";", "\t", "|"], key=lambda d: head.count(d.encode()))
+    return best if best.encode() in head else ""
+
+
+def _header_offset(path: Path, skip: int) -> int:
+    """Byte offset of the line after the first `skip` lines."""
+    off = 0
+    with path.open("rb") as fh:
+        for _ in range(skip):
+            line = fh.readline()
+            if not line:
+                break
+            off += len(line)
+    return off
+
+
+def _excel_rows(path: Path, quote: str, skip: int) -> list[int]:
+    """Spreadsheet row of each record DuckDB returns (header first), when blank lines exist.
+
+    DuckDB skips empty lines; Excel shows them as rows. A physical line starts a new row unless
+    it continues a quoted field (odd number of quotes so far).
+    """
+    q = quote.encode()
+    out = []
+    excel = 0
+    in_quote = False
+    with path.open("rb") as fh:
+        for ln, line in enumerate(fh, 1):
+            if not in_quote:
+                excel += 1
+                if ln > skip and line.strip(b"\r\n"):
+                    out.append(excel)
+            if line.count(q) % 2:
+                in_quote = not in_quote
+    return out
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    raw: str,
+    target: str,
+    name: str,
+    path: Path,
+    info: _TextInfo,
+    delim: str,
+    quote: str,
+    skip: int,
+) -> SourceSheet:
+    cols = [c for c in _table_columns(con, raw) if c != "_rec"]
+    first = rows(con, f"SELECT * EXCLUDE (_rec) FROM {quote_ident(raw)} WHERE _rec = 1")
+    raw_headers = list(first[0]) if first else [None] * len(cols)
+    if raw_headers and isinstance(raw_headers[0], str):
+        raw_headers[0] = raw_headers[0].lstrip("\ufeff")
+    if info.encoding == "latin-1" and raw_headers and isinstance(raw_headers[0], str):
+        raw_headers[0] = raw_headers[0].removeprefix("ï»¿")
+    headers = _unique_headers(raw_headers, list(range(len(cols))))
+    notes = []
+    header_row = skip + 1
+    row_expr = f"CAST(_rec + {header_row - 1} AS BIGINT)"
+    start = _header_offset(info.path, skip)
+    if info.many_blanks or any(b >= start for b in info.blank_offsets):
+        excel = _excel_rows(info.path, quote, skip)
+        n_rec = scalar(con, f"SELECT count(*) FROM {quote_ident(raw)}")
+        if len(excel) == n_rec:
+            con.register(f"_rows_{target}", pa.table({"_i": range(1, n_rec + 1), "_x": excel}))
+            try:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {quote_ident(raw)} AS SELECT r.*, x._x "
+                    f"FROM {quote_ident(raw)} r JOIN {quote_ident('_rows_' + target)} x "
+                    "ON r._rec = x._i"
+                )
+            finally:
+                con.unregister(f"_rows_{target}")
+            header_row = excel[0] if excel else header_row
+            row_expr = "CAST(_x AS BIGINT)"
+        else:
+            notes.append("row numbers may be off: blank lines could not be located exactly")
+    select = ", ".join(
+        f"{quote_ident(c)} AS {quote_ident(h)}" for c, h in zip(cols, headers, strict=True)
+    )
+    empty = " AND ".join(f"coalesce(trim({quote_ident(c)}), '') = ''" for c in cols) or "FALSE"
+    con.execute(
+        f"CREATE TABLE {quote_ident(target)} AS SELECT {row_expr} AS _row, {select} "
+        f"FROM {quote_ident(raw)} WHERE _rec > 1 AND NOT ({empty}) ORDER BY _rec"
+    )
+    n = int(scalar(con, f"SELECT count(*) FROM {quote_ident(target)}"))
+    if info.encoding in ("cp1252", "latin-1"):
+        notes.append(
+            f"not UTF-8: read as {'Windows-1252' if info.encoding == 'cp1252' else 'Latin-1'}"
+        )
+    return SourceSheet(
+        file=name,
+        sheet=None,
+        table=target,
+        headers=headers,
+        header_row=header_row,
+        n_rows=n,
+        kind="csv",
+        path=str(path),
+        delimiter=delim,
+        encoding=info.encoding,
+        decimal=_decimal(con, target, headers, delim),
+        notes=notes,
+    )
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in rows(con, f"DESCRIBE {quote_ident(table)}")]
+
+
+def _decimal(con: duckdb.DuckDBPyConnection, table: str, headers: list[str], delim: str) -> str:
+    """ "," when the text of a non-comma-separated file writes numbers with a decimal comma."""
+    if delim == "," or not headers:
+        return "."
+    pattern = _DECIMAL_COMMA if delim == ";" else _DECIMAL_COMMA_STRICT
+    cond = " OR ".join(f"regexp_full_match(trim({quote_ident(h)}), '{pattern}')" for h in headers)
+    hits = scalar(
+        con, f"SELECT count(*) FROM (SELECT * FROM {quote_ident(table)} LIMIT 10000) WHERE {cond}"
+    )
+    return "," if hits else "."
