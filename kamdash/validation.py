@@ -244,7 +244,7 @@ class TableBuilder:
             "%m-%d-%Y": "%d-%m-%Y",
         }
         other = pair.get(best)
-        if other and counts[DATE_FORMATS.index(other)] == ranked[0][0] == total:
+        if other and counts[DATE_FORMATS.index(other)] == ranked[0][0]:
             european = getattr(self.s, "decimal", ".") == ","
             best = [
                 f for f in (best, other) if ("%d" in f.split("/")[0].split("-")[0]) == european
