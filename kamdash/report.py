@@ -18,12 +18,17 @@ class Problem:
     rows: list[int] = field(default_factory=list)  # spreadsheet row numbers (first few)
     count: int = 0  # how many rows are affected (0 when not row-based)
     examples: list[str] = field(default_factory=list)  # a few offending values
+    # up to 1000 whole offending rows (source columns + row number), for a downloadable copy;
+    # not part of to_dict() (the manifest keeps the report small)
+    offending: list[dict] = field(default_factory=list, repr=False)
 
     def where(self) -> str:
         return where(self.file, self.sheet, self.column, self.rows, self.count)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("offending")
+        return d
 
 
 def where(

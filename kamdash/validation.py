@@ -17,6 +17,7 @@ import re
 import duckdb
 
 from kamdash.contract import DATE, LOST_VALUES, NUMBER, SCORE_COLUMNS, TABLES, WON_VALUES, normalize
+from kamdash.db import frame
 from kamdash.db import quote_ident as q
 from kamdash.db import rows as fetch
 from kamdash.mapping import Mapping, TableMapping
@@ -49,6 +50,28 @@ DATE_FORMATS = [
 ]
 # Excel serial day numbers of 1954..2119: a plausible CRM date written as a number
 EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
+
+
+OFFENDING_ROWS = 1000  # rows kept per problem for the downloadable copy
+
+
+def find_rows(
+    con: duckdb.DuckDBPyConnection, source: str, row_col: str, cond: str, value: str = "NULL"
+) -> tuple[int, list[int], list[str], list[dict]]:
+    """Rows of `source` matching `cond`: count, first row numbers, first values, and up to
+    OFFENDING_ROWS whole rows (for the downloadable copy of the offending rows)."""
+    df = frame(
+        con,
+        f"SELECT count(*) OVER () AS _n, CAST({value} AS VARCHAR) AS _value, * FROM {source} "
+        f"WHERE {cond} ORDER BY {row_col} LIMIT {OFFENDING_ROWS}",
+    )
+    if df.empty:
+        return 0, [], [], []
+    n = int(df["_n"].iloc[0])
+    head = df.head(EXAMPLE_ROWS)
+    examples = [v for v in head["_value"] if v is not None][:5]
+    offending = df.drop(columns=["_n", "_value"]).astype(object).where(df.notna(), None)
+    return n, [int(r) for r in head[row_col]], examples, offending.to_dict("records")
 
 
 def _col_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -106,19 +129,19 @@ class TableBuilder:
             "count": count,
         }
 
-    def bad_rows(
-        self, condition: str, value_expr: str | None = None
-    ) -> tuple[int, list[int], list[str]]:
-        """Count, first row numbers and first values of staging rows matching a condition."""
-        value_expr = value_expr or "NULL"
-        out = fetch(
-            self.con,
-            f"SELECT count(*) OVER (), _row, CAST({value_expr} AS VARCHAR) FROM {q(self.s.table)} "
-            f"WHERE {condition} ORDER BY _row LIMIT {EXAMPLE_ROWS}",
-        )
-        if not out:
-            return 0, [], []
-        return out[0][0], [r[1] for r in out], [r[2] for r in out if r[2] is not None][:5]
+    def flag(self, level: str, code: str, condition: str, header: str, text: str) -> int:
+        """Report the staging rows matching `condition` ("{n} " + text); returns their count."""
+        n, rws, ex, offending = find_rows(self.con, q(self.s.table), "_row", condition, q(header))
+        if n:
+            self.report.add(
+                level,
+                code,
+                f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} {text}",
+                examples=ex,
+                offending=offending,
+                **self.loc(header, rws, n),
+            )
+        return n
 
     # -- columns ---------------------------------------------------------------------------
     def check_required(self) -> bool:
@@ -156,50 +179,38 @@ class TableBuilder:
         src, stype = q(header), self.types.get(header, "VARCHAR")
         if typ == NUMBER:
             expr = number_expr(src, stype, getattr(self.s, "decimal", "."))
-            n, rws, ex = self.bad_rows(f"NOT {_blank(src)} AND ({expr}) IS NULL", src)
-            if n:
-                level = "error" if col in self.spec.required else "warning"
-                what = (
-                    "are not numbers" if level == "error" else "are not numbers and were left empty"
-                )
-                self.report.add(
-                    level,
-                    "non_numeric",
-                    f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} value(s) of "
-                    f"{col.replace('_', ' ')} {what}.",
-                    examples=ex,
-                    **self.loc(header, rws, n),
-                )
+            level = "error" if col in self.spec.required else "warning"
+            what = "are not numbers" if level == "error" else "are not numbers and were left empty"
+            self.flag(
+                level,
+                "non_numeric",
+                f"NOT {_blank(src)} AND ({expr}) IS NULL",
+                header,
+                f"value(s) of {col.replace('_', ' ')} {what}.",
+            )
             if col in SCORE_COLUMNS:
-                n, rws, ex = self.bad_rows(f"({expr}) NOT BETWEEN 1 AND 5", src)
-                if n:
-                    self.report.warning(
-                        "score_out_of_range",
-                        f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} score(s) outside "
-                        f"1-5 were left empty.",
-                        examples=ex,
-                        **self.loc(header, rws, n),
-                    )
+                self.flag(
+                    "warning",
+                    "score_out_of_range",
+                    f"({expr}) NOT BETWEEN 1 AND 5",
+                    header,
+                    "score(s) outside 1-5 were left empty.",
+                )
                 return f"CASE WHEN ({expr}) BETWEEN 1 AND 5 THEN ({expr}) END"
             return expr
         if typ == DATE:
             expr = self._date_expr(header, src, stype)
-            n, rws, ex = self.bad_rows(f"NOT {_blank(src)} AND ({expr}) IS NULL", src)
-            if n:
-                level = "error" if col in self.spec.required else "warning"
-                tail = (
-                    "cannot be read as dates."
-                    if level == "error"
-                    else "cannot be read as dates and were left empty."
-                )
-                self.report.add(
-                    level,
-                    "bad_date",
-                    f"{where(self.s.file, self.s.sheet, header, rws, n)}: {n} value(s) of "
-                    f"{col.replace('_', ' ')} {tail} Use YYYY-MM-DD or a date cell.",
-                    examples=ex,
-                    **self.loc(header, rws, n),
-                )
+            level = "error" if col in self.spec.required else "warning"
+            tail = "cannot be read as dates" + (
+                "." if level == "error" else " and were left empty."
+            )
+            self.flag(
+                level,
+                "bad_date",
+                f"NOT {_blank(src)} AND ({expr}) IS NULL",
+                header,
+                f"value(s) of {col.replace('_', ' ')} {tail} Use YYYY-MM-DD or a date cell.",
+            )
             return expr
         return _text_expr(src)
 
@@ -325,30 +336,21 @@ def _finish_tables(con, out, builders, report, counts) -> None:
     def tbl(t: str) -> str:
         return f"{out}.{t}"
 
-    def rows_where(t: str, cond: str, value: str = "NULL") -> tuple[int, list[int], list[str]]:
-        r = fetch(
-            con,
-            f"SELECT count(*) OVER (), _source_row, CAST({value} AS VARCHAR) FROM {tbl(t + '_raw')} "
-            f"WHERE {cond} ORDER BY _source_row LIMIT {EXAMPLE_ROWS}",
-        )
-        return (
-            (r[0][0], [x[1] for x in r], [x[2] for x in r if x[2] is not None][:5])
-            if r
-            else (0, [], [])
-        )
-
     def head(t: str, col: str) -> str | None:
         return builders[t].tm.columns.get(col)
 
-    def warn(t, code, cond, text, col=None, value="NULL"):
-        n, rws, ex = rows_where(t, cond, value)
+    def warn(t, code, cond, text, col=None, value="NULL", stage="_raw"):
+        """Warn about rows of table t (its raw stage, or the final table with stage="")."""
+        n, rws, ex, offending = find_rows(con, tbl(t + stage), "_source_row", cond, value)
         if n:
             b = builders[t]
+            header = head(t, col) if col else None
             report.warning(
                 code,
-                f"{where(b.s.file, b.s.sheet, head(t, col) if col else None, rws, n)}: {n} {text}",
+                f"{where(b.s.file, b.s.sheet, header, rws, n)}: {n} {text}",
                 examples=ex,
-                **b.loc(head(t, col) if col else None, rws, n),
+                offending=offending,
+                **b.loc(header, rws, n),
             )
         return n
 
@@ -425,20 +427,7 @@ def _finish_tables(con, out, builders, report, counts) -> None:
         counts[t] = fetch(con, f"SELECT count(*) FROM {tbl(t)}")[0][0]
 
     def warn_final(t, code, cond, text, col=None, value="NULL"):
-        r = fetch(
-            con,
-            f"SELECT count(*) OVER (), _source_row, CAST({value} AS VARCHAR) FROM {tbl(t)} "
-            f"WHERE {cond} ORDER BY _source_row LIMIT {EXAMPLE_ROWS}",
-        )
-        if r:
-            b = builders[t]
-            n, rws, ex = r[0][0], [x[1] for x in r], [x[2] for x in r if x[2] is not None][:5]
-            report.warning(
-                code,
-                f"{where(b.s.file, b.s.sheet, head(t, col) if col else None, rws, n)}: {n} {text}",
-                examples=ex,
-                **b.loc(head(t, col) if col else None, rws, n),
-            )
+        return warn(t, code, cond, text, col, value, stage="")
 
     known = f"(SELECT account_id FROM {tbl('accounts')})"
     if "accounts" in present:

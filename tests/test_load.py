@@ -142,6 +142,12 @@ def test_non_numeric_amounts_name_rows_and_values(published, tmp_path):
     p = only(r, "non_numeric")
     assert (p.file, p.column, p.rows, p.count) == ("revenue.csv", "ARR", [4, 6], 2)
     assert p.examples == ["n/a", "lots"]
+    # the whole offending rows, for the downloadable copy
+    assert [(o["_row"], o["Acct ID"], o["ARR"]) for o in p.offending] == [
+        (4, "A1", "n/a"),
+        (6, "A2", "lots"),
+    ]
+    assert "offending" not in p.to_dict()
     assert 'file "revenue.csv", column "ARR", rows 4, 6' in p.message
 
 
