@@ -7,6 +7,7 @@ exactly as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,11 +66,14 @@ def prepare(
     mapping_file: Path | None = None,
     mapping_sections: dict[str, dict[str, str]] | None = None,
     display_names: dict[Path, str] | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> PreparedLoad:
     """Read, map and validate an extract into a pending snapshot (not yet published).
 
     `mapping_sections` is a mapping given in code (same shape as the TOML file), e.g. the
-    choices a user made on the upload page; it wins over the mapping file."""
+    choices a user made on the upload page; it wins over the mapping file. `progress(text,
+    fraction)` is called as the load moves on."""
+    step = progress or (lambda text, fraction: None)
     store = SnapshotStore(data_dir)
     paths = [Path(p) for p in paths]
     names = {p: (display_names or {}).get(p, p.name) for p in paths}
@@ -86,20 +90,27 @@ def prepare(
     pending = store.begin()
     con = duckdb.connect()
     try:
+        size = sum(p.stat().st_size for p in paths if p.is_file())
+        step(f"Reading {len(paths)} file(s), {size / 2**20:.1f} MB…", 0.05)
         try:
             sheets = read_sources(paths, con, display_names=names)
         except ExtractError as e:
             report.problems.extend(e.problems)
             pending.discard()
             return PreparedLoad(report, sources)
+        rows_read = sum(s.n_rows for s in sheets)
+        step(f"Read {rows_read:,} rows from {len(sheets)} sheet(s); matching columns…", 0.5)
         mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))
-        con.execute(f"ATTACH '{pending.db_path}' AS out")
+        step("Validating and building the snapshot…", 0.6)
+        db_path = str(pending.db_path).replace("'", "''")
+        con.execute(f"ATTACH '{db_path}' AS out")
         try:
             built, counts = build_canonical(con, mapping, "out")
             con.execute("CHECKPOINT out")
         finally:
             con.execute("DETACH out")
         report.extend(built)
+        step("Checked.", 1.0)
         if not report.ok:
             pending.discard()
             return PreparedLoad(report, sources, mapping, counts)
