@@ -513,13 +513,13 @@ def _load_grid(
     h = _find_header(grid)
     if h is None:
         return None
-    width = max(len(r) for r in grid)
+    width = max(map(len, grid))
     data = grid[h + 1 :]
     header = list(grid[h]) + [""] * (width - len(grid[h]))
     if data:
-        cols = list(
-            zip(*(r if len(r) == width else r + [""] * (width - len(r)) for r in data), strict=True)
-        )
+        if set(map(len, data)) != {width}:
+            data = [r + [""] * (width - len(r)) for r in data]
+        cols = list(zip(*data, strict=True))
     else:
         cols = [()] * width
     keep, arrays = [], []
@@ -706,6 +706,7 @@ def _read_csv(
         enc = {"encoding": info.duckdb_encoding}
         sniff = None
         lenient = False
+        error: Exception | None = None
         # strict first; then lenient (ragged rows, stray lines) with the delimiter counted by us,
         # as DuckDB's lenient sniffer can settle on a wrong one
         # (a one-column answer while the text is full of a delimiter counts as a failure).
@@ -724,35 +725,40 @@ def _read_csv(
             sniff, lenient = found, bool(opts)
             if found[3] > 1 or not guess or opts:
                 break
-        if sniff is None:
+        if sniff is None and not guess:
             raise _Refused(
                 "csv_unreadable", f'file "{name}" could not be read as CSV: {_duck_message(error)}'
             )
+        if sniff is None:  # DuckDB found no consistent dialect: go with the delimiter we counted
+            sniff, lenient = (guess, '"', _plausible_skip(info.path, guess)[0], 0), True
         delim, quote, skip = sniff[0], sniff[1], int(sniff[2])
+        plausible, widest = _plausible_skip(info.path, delim)
+        if skip > plausible:
+            # DuckDB skipped lines as wide as the data (a ragged file, not report titles):
+            # keep them and read leniently instead of losing rows
+            skip, lenient = plausible, True
         quote = '"' if quote in ("(empty)", "") else quote
-        target = counter.next()
         base = {**enc, "delim": delim, "skip": skip, "header": False, "all_varchar": True}
-        for opts in ({}, _LENIENT) if not lenient else (_LENIENT,):
-            sql, params = _options_sql({**base, **opts})
+        # lenient: no sniffing at all, as many columns as the widest line, short lines padded
+        loose = {
+            **_LENIENT,
+            "auto_detect": False,
+            "quote": quote,
+            "escape": quote,
+            "columns": {f"column{i}": "VARCHAR" for i in range(max(widest, 1))},
+        }
+        target = counter.next()
+        for opts in (loose,) if lenient else ({}, loose):
             try:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {quote_ident('_raw_' + target)} AS "
-                    "SELECT row_number() OVER () AS _rec, * FROM read_csv(?" + sql + ")",
-                    [str(info.path), *params],
+                return _stage_csv(
+                    con, target, name, path, info, {**base, **opts}, delim, quote, skip
                 )
-                error = None
-                break
             except duckdb.Error as e:
                 error = e
-        if error is not None:
-            raise _Refused(
-                "csv_unreadable", f'file "{name}" could not be read as CSV: {_duck_message(error)}'
-            )
-        raw = "_raw_" + target
-        try:
-            return _stage_csv(con, raw, target, name, path, info, delim, quote, skip)
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {quote_ident(raw)}")
+                con.execute(f"DROP TABLE IF EXISTS {quote_ident(target)}")
+        raise _Refused(
+            "csv_unreadable", f'file "{name}" could not be read as CSV: {_duck_message(error)}'
+        )
 
 
 def _guess_delimiter(path: Path) -> str:
@@ -760,6 +766,19 @@ def _guess_delimiter(path: Path) -> str:
         head = fh.read(65536)
     best = max([",", ";", "\t", "|"], key=lambda d: head.count(d.encode()))
     return best if best.encode() in head else ""
+
+
+def _plausible_skip(path: Path, delim: str) -> tuple[int, int]:
+    """(lines that could be report titles, fields of the widest line), quotes ignored.
+
+    The header is the first of the first 20 lines with at least half as many fields as the
+    widest of the first 1000 lines.
+    """
+    with path.open("rb") as fh:
+        lines = fh.read(_CHUNK).split(b"\n")[:1000]
+    counts = [ln.count(delim.encode()) + 1 if ln.strip() else 0 for ln in lines]
+    widest = max(counts, default=0)
+    return next((i for i, c in enumerate(counts[:20]) if c * 2 >= widest), 0), widest
 
 
 def _header_offset(path: Path, skip: int) -> int:
@@ -797,57 +816,76 @@ def _excel_rows(path: Path, quote: str, skip: int) -> list[int]:
 
 def _stage_csv(
     con: duckdb.DuckDBPyConnection,
-    raw: str,
     target: str,
     name: str,
     path: Path,
     info: _TextInfo,
+    options: dict,
     delim: str,
     quote: str,
     skip: int,
 ) -> SourceSheet:
-    cols = [c for c in _table_columns(con, raw) if c != "_rec"]
-    first = rows(con, f"SELECT * EXCLUDE (_rec) FROM {quote_ident(raw)} WHERE _rec = 1")
+    """One pass of DuckDB's reader into the staging table (the header line read first)."""
+    opt_sql, opt_params = _options_sql(options)
+    source = "read_csv(?" + opt_sql + ")"
+    params = [str(info.path), *opt_params]
+    cur = con.execute(f"SELECT * FROM {source} LIMIT 1", params)
+    cols = [d[0] for d in cur.description]
+    first = cur.fetchall()
     raw_headers = list(first[0]) if first else [None] * len(cols)
     if raw_headers and isinstance(raw_headers[0], str):
         raw_headers[0] = raw_headers[0].lstrip("\ufeff")
-    if info.encoding == "latin-1" and raw_headers and isinstance(raw_headers[0], str):
-        raw_headers[0] = raw_headers[0].removeprefix("ï»¿")
+        if info.encoding == "latin-1":
+            raw_headers[0] = raw_headers[0].removeprefix("ï»¿")
     headers = _unique_headers(raw_headers, list(range(len(cols))))
     notes = []
     header_row = skip + 1
-    row_expr = f"CAST(_rec + {header_row - 1} AS BIGINT)"
+    row_expr = f"_rec + {header_row - 1}"
+    join = ""
+    rows_view = f"_kamdash_rows_{target}"
+    excel: list[int] | None = None
     start = _header_offset(info.path, skip)
     if info.many_blanks or any(b >= start for b in info.blank_offsets):
+        # DuckDB skips blank lines; Excel counts them: number rows from the text itself
         excel = _excel_rows(info.path, quote, skip)
-        n_rec = scalar(con, f"SELECT count(*) FROM {quote_ident(raw)}")
-        if len(excel) == n_rec:
-            con.register(f"_rows_{target}", pa.table({"_i": range(1, n_rec + 1), "_x": excel}))
-            try:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {quote_ident(raw)} AS SELECT r.*, x._x "
-                    f"FROM {quote_ident(raw)} r JOIN {quote_ident('_rows_' + target)} x "
-                    "ON r._rec = x._i"
-                )
-            finally:
-                con.unregister(f"_rows_{target}")
-            header_row = excel[0] if excel else header_row
-            row_expr = "CAST(_x AS BIGINT)"
-        else:
-            notes.append("row numbers may be off: blank lines could not be located exactly")
+        con.register(rows_view, pa.table({"_i": range(1, len(excel) + 1), "_x": excel}))
+        join = f" LEFT JOIN {quote_ident(rows_view)} x ON r._rec = x._i"
+        row_expr = f"coalesce(x._x, _rec + {header_row - 1})"
+        header_row = excel[0] if excel else header_row
     select = ", ".join(
-        f"{quote_ident(c)} AS {quote_ident(h)}" for c, h in zip(cols, headers, strict=True)
+        f"r.{quote_ident(c)} AS {quote_ident(h)}" for c, h in zip(cols, headers, strict=True)
     )
-    empty = " AND ".join(f"coalesce(trim({quote_ident(c)}), '') = ''" for c in cols) or "FALSE"
-    con.execute(
-        f"CREATE TABLE {quote_ident(target)} AS SELECT {row_expr} AS _row, {select} "
-        f"FROM {quote_ident(raw)} WHERE _rec > 1 AND NOT ({empty}) ORDER BY _rec"
-    )
-    n = int(scalar(con, f"SELECT count(*) FROM {quote_ident(target)}"))
-    if info.encoding in ("cp1252", "latin-1"):
-        notes.append(
-            f"not UTF-8: read as {'Windows-1252' if info.encoding == 'cp1252' else 'Latin-1'}"
+    empty = " AND ".join(f"coalesce(trim(r.{quote_ident(c)}), '') = ''" for c in cols) or "FALSE"
+    try:
+        con.execute(
+            f"CREATE TABLE {quote_ident(target)} AS SELECT CAST({row_expr} AS BIGINT) AS _row, "
+            f"{select} FROM (SELECT row_number() OVER () AS _rec, * FROM {source}) r{join} "
+            f"WHERE r._rec > 1 AND NOT ({empty}) ORDER BY r._rec",
+            params,
         )
+    finally:
+        if excel is not None:
+            con.unregister(rows_view)
+    n = int(scalar(con, f"SELECT count(*) FROM {quote_ident(target)}"))
+    unnamed = [h for h, r in zip(headers, raw_headers, strict=True) if r is None]
+    if unnamed and options.get("null_padding"):
+        counts = rows(
+            con,
+            "SELECT "
+            + ", ".join(f"count({quote_ident(h)})" for h in unnamed)
+            + f" FROM {quote_ident(target)}",
+        )[0]
+        for h, c in zip(unnamed, counts, strict=True):
+            if not c:  # padding, not a column: no header and no data
+                con.execute(f"ALTER TABLE {quote_ident(target)} DROP COLUMN {quote_ident(h)}")
+                headers = [x for x in headers if x != h]
+    if excel is not None:
+        n_rec = scalar(con, f"SELECT count(*) FROM {source}", params)
+        if n_rec != len(excel):
+            notes.append("row numbers may be off: blank lines could not be located exactly")
+    if info.encoding in ("cp1252", "latin-1"):
+        label = "Windows-1252" if info.encoding == "cp1252" else "Latin-1"
+        notes.append(f"not UTF-8: read as {label}")
     return SourceSheet(
         file=name,
         sheet=None,
@@ -862,10 +900,6 @@ def _stage_csv(
         decimal=_decimal(con, target, headers, delim),
         notes=notes,
     )
-
-
-def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in rows(con, f"DESCRIBE {quote_ident(table)}")]
 
 
 def _decimal(con: duckdb.DuckDBPyConnection, table: str, headers: list[str], delim: str) -> str:

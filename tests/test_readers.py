@@ -141,6 +141,28 @@ def test_csv_duplicate_blank_headers_and_header_only(tmp_path, con):
     assert (b.headers, b.n_rows) == (["id", "name"], 0)
 
 
+def test_csv_ragged_rows_all_kept(tmp_path, con):
+    # short and long lines: DuckDB's sniffer would skip the first three lines as "titles"
+    p = _write(tmp_path / "rag.csv", b"id,name,amount\nA1,x\nA2,y,3\nA3,z,4,extra\n")
+    [s] = read_sources([p], con)
+    assert s.header_row == 1
+    assert s.headers == ["id", "name", "amount", "Column D"]
+    assert _data(con, s) == [
+        (2, "A1", "x", None, None),
+        (3, "A2", "y", "3", None),
+        (4, "A3", "z", "4", "extra"),
+    ]
+
+
+def test_csv_stray_whitespace_line_and_blank_line_inside_quotes(tmp_path, con):
+    text = b'id,name,amount\n  \nA1,x,1\n\nA2,"a\n\nb",2\nA3,y,3\n\n\n'
+    [s] = read_sources([_write(tmp_path / "w.csv", text)], con)
+    assert s.delimiter == ","
+    assert s.headers == ["id", "name", "amount"]
+    # row 2 is the whitespace line (empty, dropped), row 4 the blank line
+    assert _data(con, s) == [(3, "A1", "x", "1"), (5, "A2", "a\n\nb", "2"), (6, "A3", "y", "3")]
+
+
 def test_csv_100k_rows_loads_with_right_count(tmp_path, con):
     p = tmp_path / "big.csv"
     p.write_text(
