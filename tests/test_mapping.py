@@ -45,14 +45,21 @@ def test_account_headers_by_synonym(header, canonical):
 
 @pytest.mark.parametrize(
     "header,canonical",
-    [("ARR", "amount"), ("Sales Amount", "amount"), ("Invoice Date", "date"), ("BU", "business_unit")],
+    [
+        ("ARR", "amount"),
+        ("Sales Amount", "amount"),
+        ("Invoice Date", "date"),
+        ("BU", "business_unit"),
+    ],
 )
 def test_revenue_headers_by_synonym(header, canonical):
     assert guess_columns("revenue", ["Account ID", header]).get(canonical) == header
 
 
 def test_close_value_is_opportunity_amount_and_each_header_used_once():
-    cols = guess_columns("opportunities", ["Opp ID", "Acct ID", "Close Value", "Stage", "Close Date"])
+    cols = guess_columns(
+        "opportunities", ["Opp ID", "Acct ID", "Close Value", "Stage", "Close Date"]
+    )
     assert cols == {
         "account_id": "Acct ID",
         "amount": "Close Value",
@@ -90,7 +97,11 @@ def test_unnamed_sheet_recognised_by_its_columns_and_unknown_sheet_reported():
     ]
     m = build_mapping(sheets)
     assert m.tables["accounts"].sheet.sheet == "Sheet1"
-    assert m.tables["revenue"].columns == {"account_id": "Acct ID", "date": "Invoice Date", "amount": "ARR"}
+    assert m.tables["revenue"].columns == {
+        "account_id": "Acct ID",
+        "date": "Invoice Date",
+        "amount": "ARR",
+    }
     assert [s.sheet for s in m.unmatched] == ["Sheet3"]
     assert any('sheet "Sheet3" matches no kamdash table' in n for n in m.notes)
 
@@ -122,10 +133,15 @@ def test_mapping_file_says_it_exactly(tmp_path):
 
 def test_mapping_file_source_matches_csv_file_name(tmp_path):
     f = tmp_path / "m.toml"
-    f.write_text('[accounts]\nsource = "dim_reseller.csv"\naccount_id = "ResellerKey"\naccount_name = "ResellerName"\n')
+    f.write_text(
+        '[accounts]\nsource = "dim_reseller.csv"\naccount_id = "ResellerKey"\naccount_name = "ResellerName"\n'
+    )
     s = sheet(["ResellerKey", "ResellerName"], None, "dim_reseller.csv")
     m = build_mapping([s], read_mapping_file(f))
-    assert m.tables["accounts"].columns == {"account_id": "ResellerKey", "account_name": "ResellerName"}
+    assert m.tables["accounts"].columns == {
+        "account_id": "ResellerKey",
+        "account_name": "ResellerName",
+    }
 
 
 @pytest.mark.parametrize(
