@@ -27,6 +27,7 @@ Stories a revenue leader would recognise, built in on purpose:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import random
 import re
@@ -374,7 +375,8 @@ def _simulate(
 
     # ---- accounts: size, archetype ----------------------------------------------------------
     rng, _ = _rngs(seed, 1)
-    size = np.exp(rng.normal(np.log(90_000), 1.35, n))  # annual revenue around the last year
+    # annual revenue around the last year: log-normal (heavy tail), a floor for the smallest
+    size = 6_000 + np.exp(rng.normal(np.log(85_000), 1.35, n))
     size = np.minimum(size, 40_000_000)
     order = np.argsort(-size, kind="stable")
     rank = np.empty(n, int)
@@ -416,16 +418,16 @@ def _simulate(
     growth[sel] = rng.uniform(-0.35, -0.12, sel.sum())
     sel = arche == CHURN
     growth[sel] = rng.uniform(-0.3, 0.0, sel.sum())
-    a_end[sel] = rng.integers(8, m - 3, sel.sum())
+    a_end[sel] = rng.integers(min(8, m // 3), m - 3, sel.sum())
     sel = arche == NEW
     a_start[sel] = rng.integers(m - 12, m - 2, sel.sum())
     growth[sel] = rng.uniform(0.0, 0.3, sel.sum())
     sel = arche == LATE
-    a_start[sel] = rng.integers(6, m - 13, sel.sum())
+    a_start[sel] = rng.integers(m // 6, max(m // 6 + 1, m - 13), sel.sum())
     sel = arche == WINBACK
-    gap0[sel] = rng.integers(6, m // 2, sel.sum())
+    gap0[sel] = rng.integers(min(6, m // 4), m // 2, sel.sum())
     gap1[sel] = gap0[sel] + rng.integers(6, 10, sel.sum())
-    gap1 = np.minimum(gap1, m - 6)
+    gap1 = np.maximum(np.minimum(gap1, m - 6), np.minimum(gap0 + 3, m))
 
     # ---- cells: (account, product, business unit) with an active interval -----------------
     rng, _ = _rngs(seed, 2)
@@ -529,7 +531,7 @@ def _simulate(
     amount = np.round(amount, 2)
     # credit notes: a handful of negative lines a few days after an invoice
     n_cn = max(3, n // 30)
-    cand = np.flatnonzero(recurring[sel])
+    cand = np.flatnonzero(recurring[sel] & (amount >= 2000))
     pick = np.sort(rng.choice(cand, min(n_cn, cand.size), replace=False))
     cn_amount = -np.round(amount[pick] * rng.uniform(0.1, 0.6, pick.size), 2)
     cn_day = np.minimum(day[pick] + rng.integers(3, 15, pick.size), 28)
@@ -733,7 +735,11 @@ def _scores(sim: dict, acc: dict, seed: int) -> tuple[dict[str, np.ndarray], lis
     # deliberate mismatches: a big expanding Tier 3, a legacy Tier 1, an under-tiered Tier 2
     mism: list[int] = []
     t3 = [i for i in acc["order_by_ttm"] if tier[i] == 3 and ttm[i] > 0 and arche[i] != CHURN]
-    t1 = [i for i in acc["order_by_ttm"][::-1] if tier[i] == 1]
+    t1 = [
+        i
+        for i in acc["order_by_ttm"][::-1]
+        if tier[i] == 1 and arche[i] in (STABLE, CONTRACT) and ttm[i] > 0
+    ]
     t2 = [i for i in acc["order_by_ttm"] if tier[i] == 2 and ttm[i] > 0]
     if t3:
         mism.append(t3[0])
@@ -804,10 +810,10 @@ def _as_date(d: np.datetime64 | None):
 
 def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.DataFrame]:
     n, m, today = sim["n"], sim["months"], sim["today"]
-    arche, ttm, ttm_prev = sim["arche"], sim["ttm"], sim["ttm_prev"]
+    arche, ttm = sim["arche"], sim["ttm"]
     ms = sim["month_start"]
     acc = _accounts(sim, seed)
-    scores, mism = _scores(sim, acc, seed)
+    scores, _mismatched = _scores(sim, acc, seed)
     tier, owner, kams = acc["tier"], acc["owner"], acc["kams"]
     kam_names = [k[0] for k in kams]
     products = PRODUCT_CATALOGUE[: sim["n_products"]]
@@ -1070,6 +1076,8 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
         for qn, qm in enumerate(qbr_months):
             if qm > last_mon[i] + 1:
                 break  # no QBR after the account left
+            if qm < sim["a_start"][i]:
+                continue  # nor before it became a customer
             drift = -0.75 * qn if owner[i] == drifting else 0.0
             trend = (
                 0.15 * qn
@@ -1163,20 +1171,11 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
             ],
         },
     )
-    # what the generator meant (used by tests and handy when demoing)
-    tables["accounts"].attrs["story"] = {
-        "archetype": {acc["ids"][i]: ARCHETYPE_NAMES[arche[i]] for i in range(n)},
-        "tier_mismatch": [acc["ids"][i] for i in mism],
-        "single_threaded": sorted(acc["ids"][i] for i in single),
-        "stale_tier1_plans": sorted(acc["ids"][i] for i in stale_t1),
-        "drifting_kam": DRIFTING_KAM,
-        "today": str(today),
-        "ttm_growth": {
-            acc["ids"][i]: (float(ttm[i] / ttm_prev[i]) if ttm_prev[i] > 0 else None)
-            for i in range(n)
-        },
-    }
     return tables
+
+
+def _inv_width(rows: int) -> int:
+    return max(7, len(str(rows)))
 
 
 def revenue_frame(sim: dict, ids: list[str]) -> pd.DataFrame:
@@ -1188,7 +1187,8 @@ def revenue_frame(sim: dict, ids: list[str]) -> pd.DataFrame:
     for flag in (False, True):
         sel = rev["is_cn"] == flag
         seq[sel] = np.arange(1, sel.sum() + 1)
-    numbers = [f"{p}{s:07d}" for p, s in zip(inv.tolist(), seq.tolist(), strict=True)]
+    w = _inv_width(nr)
+    numbers = [f"{p}{s:0{w}d}" for p, s in zip(inv.tolist(), seq.tolist(), strict=True)]
     return pd.DataFrame(
         {
             "Invoice Date": rev["date"].astype("datetime64[s]"),
@@ -1206,6 +1206,12 @@ def revenue_frame(sim: dict, ids: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
+def sample_today(start: str = "2023-10-01", months: int = 36) -> dt.date:
+    """The fixed "today" of a generated portfolio: 14 days after its last month."""
+    last = np.datetime64(str(start)[:7], "M") + months
+    return (last.astype("datetime64[D]") + 14).astype(object)
+
+
 def build_portfolio(
     n_accounts: int = 300,
     seed: int = 7,
@@ -1324,7 +1330,7 @@ def write_large(
     fmt: str = "csv",
     seed: int = 7,
     n_products: int = 10,
-    density: float = 0.7,
+    density: float = 1.0,
     start: str | None = None,
 ) -> dict:
     """The same model at benchmark sizes: `out_dir/csv/<table>.csv` or
@@ -1375,12 +1381,13 @@ def _write_revenue_csv_duckdb(sim: dict, ids: list[str], path: Path) -> None:
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")
         con.register("rev", df)
         target = str(path).replace("'", "''")
         con.execute(
             f"""COPY (SELECT
                     strftime(CAST(d AS DATE), '%Y-%m-%d') AS "Invoice Date",
-                    CASE WHEN cn THEN 'CN-' ELSE 'INV-' END || lpad(CAST(seq AS VARCHAR), 7, '0')
+                    CASE WHEN cn THEN 'CN-' ELSE 'INV-' END || lpad(CAST(seq AS VARCHAR), {_inv_width(seq.size)}, '0')
                         AS "Invoice Number",
                     CAST(a AS VARCHAR) AS "Account ID",
                     CAST(p AS VARCHAR) AS "Product",
