@@ -179,7 +179,7 @@ KAMS = [
     ("Olivia Chen", "APAC", "APAC", "Mei Lin Tan"),
     ("Rafael Costa", "Latin America", "LATAM", "Mei Lin Tan"),
 ]
-DRIFTING_KAM = "Marco Rossi"
+DRIFTING_KAM = "Lukas Becker"
 
 INDUSTRIES = {
     "Manufacturing": ["Industries", "Manufacturing", "Components", "Machinery", "Engineering"],
@@ -1001,13 +1001,13 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
     for i in range(n):
         size = max(sim["size"][i], 20_000)
         bus = bu_rank[i, : n_bu[i]].tolist()
-        lam_closed = {1: 4.0, 2: 2.0, 3: 0.7}[int(tier[i])]
+        lam_closed = {1: 6.0, 2: 3.0, 3: 1.2}[int(tier[i])]
         for _ in range(int(rng.poisson(lam_closed))):
             p = r.randrange(len(pnames))
             close = ms[r.randrange(3, m)] + r.randint(0, 27)
             if close >= today:
                 continue
-            won = r.random() < 0.42
+            won = r.random() < 0.2
             add_opp(
                 i,
                 p,
@@ -1078,7 +1078,7 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
                 break  # no QBR after the account left
             if qm < sim["a_start"][i]:
                 continue  # nor before it became a customer
-            drift = -0.75 * qn if owner[i] == drifting else 0.0
+            drift = -0.8 * qn if owner[i] == drifting else 0.0
             trend = (
                 0.15 * qn
                 if arche[i] == EXPAND
@@ -1086,11 +1086,14 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
             )
             lvl = base + drift + trend
             depth = int(np.clip(round(lvl + r.gauss(0, 0.5)), 1, 5))
-            pipe = int(np.clip(round(1.5 + 6 * cov + drift + r.gauss(0, 0.5)), 1, 5))
             cadence = 31 if tier[i] == 1 else 92
             age = 999 if plan_days[i] is None else plan_days[i]
             pc0 = 4.4 if age <= cadence else 3.3 if age <= 2 * cadence else 1.8
-            pc = int(np.clip(round(pc0 + 0.5 * drift + r.gauss(0, 0.5)), 1, 5))
+            pipe0 = 1.5 + 6 * cov
+            if owner[i] == drifting:  # a book that was fine a year ago and slid since
+                pipe0, pc0, depth = 4.0, 4.3, int(np.clip(round(3.9 + drift), 1, 5))
+            pipe = int(np.clip(round(pipe0 + drift + r.gauss(0, 0.5)), 1, 5))
+            pc = int(np.clip(round(pc0 + drift + r.gauss(0, 0.5)), 1, 5))
             mean = (depth + pipe + pc) / 3
             band = "green" if mean >= 4 else "amber" if mean >= 3 else "red"
             due = r.randint(2, 7)
