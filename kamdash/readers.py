@@ -59,6 +59,10 @@ MAX_UNCOMPRESSED = 2**30  # 1 GiB in total
 MAX_RATIO = 100  # uncompressed / compressed, for a member ...
 RATIO_MIN_SIZE = 10 * 2**20  # ... larger than 10 MB
 MAX_MEMBERS = 10_000
+# A sheet's cells are materialised from A1 to its last non-empty cell: a stray value in cell
+# XFD1048576 of a tiny file would ask for 17 billion cells (python-calamine aborts the whole
+# process on that allocation), so the used area is measured from the sheet XML first.
+MAX_CELLS = 30_000_000
 
 HEADER_SCAN_ROWS = 20  # the header is looked for among the first rows of a sheet
 WIDTH_SCAN_ROWS = 1000  # rows used to measure the widest row
@@ -93,6 +97,9 @@ class SourceSheet:
     encoding: str | None = None  # CSV only: "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"
     decimal: str = "."  # "," when numbers are written with a decimal comma (CSV text staging)
     notes: list[str] = field(default_factory=list)  # things worth telling the user
+    # formula cells saved without a calculated value (read as empty), per header:
+    # {header: [(spreadsheet row, "=FORMULA"), ...]}
+    uncalculated: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 class _Refused(Exception):
@@ -178,7 +185,7 @@ def _read_one(
             "filter or split the export",
         )
     if ext == ".xls":
-        _refuse_xls(name, head)
+        _refuse_xls(name, head, path)
     if ext in WORKBOOK_EXTENSIONS:
         return _read_workbook(path, name, ext, head, con, counter)
     return [_read_csv(path, name, head, con, counter)]
@@ -220,8 +227,61 @@ _KIND_WORDS = {
 }
 
 
-def _refuse_xls(name: str, head: bytes) -> None:
+def _ole_streams(path: Path) -> set[str]:
+    """Lower-case names in an OLE2 (CFB) container's directory; empty when it cannot tell.
+
+    An encrypted .xlsx is an OLE2 file holding "EncryptionInfo" and "EncryptedPackage"; a
+    legacy .xls holds "Workbook" (or "Book"). Reads the header, the FAT sectors it lists and
+    the directory chain only (bounded).
+    """
+    import struct
+
+    end = 0xFFFFFFFA  # sector ids at or above this are markers (end of chain, free...)
+    names: set[str] = set()
+    try:
+        with path.open("rb") as fh:
+            h = fh.read(512)
+            shift = struct.unpack_from("<H", h, 30)[0]
+            if shift not in (9, 12):
+                return names
+            size = 1 << shift
+            n_fat, first_dir = (
+                struct.unpack_from("<I", h, 44)[0],
+                struct.unpack_from("<I", h, 48)[0],
+            )
+            difat = struct.unpack_from("<109I", h, 76)[: min(n_fat, 109)]
+
+            def sector(i: int) -> bytes:
+                fh.seek((i + 1) * size)
+                return fh.read(size)
+
+            fat: list[int] = []
+            for sid in difat:
+                if sid < end:
+                    data = sector(sid)
+                    fat.extend(struct.unpack(f"<{len(data) // 4}I", data[: len(data) // 4 * 4]))
+            sid, seen = first_dir, 0
+            while sid < end and seen < 256:
+                data = sector(sid)
+                for k in range(0, len(data) - 127, 128):
+                    n = struct.unpack_from("<H", data, k + 64)[0]
+                    if 2 <= n <= 64:
+                        names.add(data[k : k + n - 2].decode("utf-16-le", "replace").lower())
+                sid = fat[sid] if sid < len(fat) else end
+                seen += 1
+    except (OSError, struct.error):
+        pass
+    return names
+
+
+def _refuse_xls(name: str, head: bytes, path: Path | None = None) -> None:
     kind = _looks_like(head)
+    if kind == "ole" and path is not None and "encryptedpackage" in _ole_streams(path):
+        raise _Refused(
+            "password_protected",
+            f'file "{name}" is password-protected (encrypted), so it cannot be read: '
+            "open it in Excel, remove the password and save it as .xlsx",
+        )
     if kind == "zip":
         raise _Refused(
             "wrong_extension",
@@ -253,6 +313,19 @@ def _read_workbook(
 ) -> list[SourceSheet]:
     kind = _looks_like(head)
     if kind == "ole":
+        streams = _ole_streams(path)
+        if "encryptedpackage" in streams:
+            raise _Refused(
+                "password_protected",
+                f'file "{name}" is password-protected (encrypted), so it cannot be read: '
+                "open it in Excel, remove the password and save it again",
+            )
+        if streams & {"workbook", "book"}:
+            raise _Refused(
+                "legacy_xls",
+                f'file "{name}" is really a legacy .xls workbook with an {ext} name: '
+                "open it in Excel and save it as .xlsx",
+            )
         raise _Refused(
             "legacy_or_encrypted",
             f'file "{name}" is a legacy .xls or password-protected workbook: '
@@ -283,7 +356,9 @@ def _read_workbook(
         raise _Refused("corrupt_workbook", _damaged(name)) from e
     except Exception as e:  # calamine's XmlError, CalamineError...
         raise _Refused(
-            "corrupt_workbook", f'file "{name}" could not be read as an Excel workbook: {e}'
+            "corrupt_workbook",
+            f'file "{name}" is damaged: it could not be read as an Excel workbook ({_detail(e)}). '
+            "Open it in Excel and save it again, or export it again",
         ) from e
 
     out: list[SourceSheet] = []
@@ -294,23 +369,35 @@ def _read_workbook(
             if meta.typ != pc.SheetTypeEnum.WorkSheet:
                 continue
             try:
-                grid = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                sheet_obj = wb.get_sheet_by_name(meta.name)
+                grid = sheet_obj.to_python(skip_empty_area=False)
             except Exception as e:
                 raise _Refused(
                     "corrupt_workbook",
-                    f'file "{name}", sheet "{meta.name}" could not be read: {e}',
+                    f'file "{name}", sheet "{meta.name}" is damaged and could not be read '
+                    f"({_detail(e)}). Open the file in Excel and save it again, or export it again",
                     sheet=meta.name,
                 ) from e
-            for (r, c), text in errors.get(meta.name, {}).items():
+            scan = errors.get(meta.name) or _SheetScan()
+            for (r, c), text in scan.errors.items():
                 if r < len(grid) and c < len(grid[r]):
                     grid[r][c] = text
-            sheet = _load_grid(grid, name, meta.name, con, counter)
+            merged = []
+            with contextlib.suppress(Exception):
+                merged = sheet_obj.merged_cell_ranges or []
+            sheet = _load_grid(grid, name, meta.name, con, counter, merged, scan.uncalculated)
             if sheet is not None:
                 sheet.path = str(path)
                 out.append(sheet)
     if not out:
         raise _Refused("no_data", f'file "{name}" has no data in any visible sheet')
     return out
+
+
+def _detail(e: Exception) -> str:
+    """calamine's reason, in a few words ("missing sheet part" when it only names the part)."""
+    text = " ".join(str(e).split())[:200]
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _damaged(name: str) -> str:
@@ -320,11 +407,11 @@ def _damaged(name: str) -> str:
     )
 
 
-def _check_zip(path: Path, name: str, ext: str) -> dict[str, dict[tuple[int, int], str]]:
-    """Refuse damaged ZIPs and decompression bombs from the central directory alone.
-
-    Returns the error cells (#N/A, #REF!...) of each sheet of an .xlsx/.xlsm, which
-    python-calamine reads as empty: {sheet name: {(row0, col0): "#N/A"}}.
+def _check_zip(path: Path, name: str, ext: str) -> dict[str, _SheetScan]:
+    """Refuse damaged ZIPs and decompression bombs from the central directory alone, then
+    (.xlsx/.xlsm) scan each sheet's XML, streamed, before calamine reads it: sheets whose used
+    area is over MAX_CELLS are refused; the error cells (#N/A, #REF!...) and formulas saved
+    without a value, which python-calamine reads as empty, are returned per sheet name.
     """
     try:
         zf = zipfile.ZipFile(path)
@@ -362,11 +449,13 @@ def _check_zip(path: Path, name: str, ext: str) -> dict[str, dict[tuple[int, int
                 "workbook inside)",
             )
         if ext in (".xlsx", ".xlsm"):
+            import zlib
+
             try:
-                return _error_cells(zf)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                return _scan_sheets(zf, name)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
                 raise _Refused("corrupt_workbook", _damaged(name)) from e
-            except Exception:
+            except (KeyError, UnicodeDecodeError):
                 return {}  # best effort only; calamine reports real damage
     return {}
 
@@ -383,43 +472,139 @@ def _attrs(raw: bytes) -> dict[str, str]:
     return {k.decode().split(":")[-1]: v.decode() for k, v in _ATTR_RE.findall(raw)}
 
 
-def _error_cells(zf: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], str]]:
-    """Error cells per sheet, from the sheet XML (streamed; parsed only where t="e" occurs)."""
-    import html
+@dataclass
+class _SheetScan:
+    """What the sheet XML says before calamine reads it."""
 
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) -> "#N/A"
+    uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)  # -> "=FORMULA"
+    # the farthest value found: only cells in columns AA+ or rows 1,000,000+ are looked at
+    # (narrower/shorter ones cannot reach MAX_CELLS), and, in a sheet wider than
+    # MAX_CELLS / 1,000,000 columns, every cell below row MAX_CELLS / width
+    rows: int = 0
+    cols: int = 0
+
+
+# A cell with a value: its start tag (not self-closing) not followed at once by its end tag.
+_VALUED = rb'"[^>]*(?<!/)>(?!\s*</(?:\w+:)?c>)'
+# cells in columns AA and beyond, and cells below row 999,999: rare, so cheap to look for
+# r=" first (a fast literal search): cells in columns AA+, or one-letter cells in rows 1,000,000+
+_FAR_RE = re.compile(rb'r="(?:([A-Z]{2,3})([0-9]+)|([A-Z])([0-9]{7,}))' + _VALUED)
+_FORMULA_MARKS = (b"f>", b"<f ")  # </f>, <f>, </x:f>; <f t="shared" .../>
+_UNCALC_RE = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+
+
+def _col_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters.decode() if isinstance(letters, bytes) else letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _sheet_members(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
+    """(sheet name, ZIP member or None when the part is missing) in workbook order."""
     rels = {}
     for raw in _REL_RE.findall(zf.read("xl/_rels/workbook.xml.rels")):
         a = _attrs(raw)
         target = a.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
         rels[a.get("Id")] = os.path.normpath(target).replace(os.sep, "/")
-    out: dict[str, dict[tuple[int, int], str]] = {}
+    import html
+
+    out = []
     for raw in _SHEET_RE.findall(zf.read("xl/workbook.xml")):
         a = _attrs(raw)
         member = rels.get(a.get("id"))
-        if not member or member not in zf.NameToInfo:
-            continue
-        found = False
+        out.append((html.unescape(a.get("name", "")), member if member in zf.NameToInfo else None))
+    return out
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str) -> _SheetScan:
+    """One streamed pass over a sheet's XML: error cells, formulas saved without a value, and
+    the cells that could make the used area too large (see _SheetScan); a second pass only
+    when the sheet is wide."""
+    import html
+
+    scan = _SheetScan()
+    has_errors = False
+    tail = b""
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            buf = tail + chunk
+            if chunk:  # complete cells only; the rest waits for the next chunk
+                cut = buf.rfind(b"</")
+                if cut < 0 and len(buf) < 8 * _CHUNK:
+                    tail = buf
+                    continue
+                cut = len(buf) if cut < 0 else cut
+                buf, tail = buf[:cut], buf[cut:]
+            if not has_errors and b't="e"' in buf:
+                has_errors = True
+            for col, row, col1, row1 in _FAR_RE.findall(buf):
+                scan.rows = max(scan.rows, int(row or row1))
+                scan.cols = max(scan.cols, _col_number(col or col1))
+            if any(m in buf for m in _FORMULA_MARKS):
+                for attrs, formula in _UNCALC_RE.findall(buf):
+                    ref = _REF_RE.fullmatch(_attrs(attrs).get("r", "").encode())
+                    if ref:
+                        key = (int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1)
+                        scan.uncalculated[key] = "=" + html.unescape(formula.decode())
+            if not chunk:
+                break
+    if scan.cols > MAX_CELLS // 1_000_000:
+        # wide: one-letter cells above row 1,000,000 were not looked at; rows past what the
+        # area allows are searched for (by digit count, then compared)
+        bound = MAX_CELLS // scan.cols
+        deep = re.compile(rb'r="[A-Z]{1,3}([0-9]{%d,})' % len(str(bound + 1)) + _VALUED)
         tail = b""
         with zf.open(member) as fh:
             while chunk := fh.read(_CHUNK):
-                if b't="e"' in tail + chunk:
-                    found = True
-                    break
-                tail = chunk[-8:]
-        if not found:
-            continue
-        cells = {}
+                buf = tail + chunk
+                cut = max(buf.rfind(b"</"), 0)
+                buf, tail = buf[:cut], buf[cut:]
+                for row in deep.findall(buf):
+                    scan.rows = max(scan.rows, int(row))
+            for row in deep.findall(tail):
+                scan.rows = max(scan.rows, int(row))
+    if has_errors:
         for attrs, body in _ERR_CELL_RE.findall(zf.read(member)):
             ref = _REF_RE.fullmatch(_attrs(attrs).get("r", "").encode())
             v = _V_RE.search(body)
             if not ref or not v:
                 continue
-            col = 0
-            for ch in ref.group(1).decode():
-                col = col * 26 + ord(ch) - 64
-            cells[(int(ref.group(2)) - 1, col - 1)] = html.unescape(v.group(1).decode())
-        out[html.unescape(a.get("name", ""))] = cells
+            key = (int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1)
+            scan.errors[key] = html.unescape(v.group(1).decode())
+    return scan
+
+
+def _scan_sheets(zf: zipfile.ZipFile, name: str) -> dict[str, _SheetScan]:
+    """Scan every sheet; refuse a missing sheet part or a used area over MAX_CELLS."""
+    out: dict[str, _SheetScan] = {}
+    for sheet, member in _sheet_members(zf):
+        if member is None:
+            raise _Refused(
+                "corrupt_workbook",
+                f'file "{name}", sheet "{sheet}" is damaged: the sheet\'s data is missing from '
+                "the file. Open it in Excel and save it again, or export it again",
+                sheet=sheet,
+            )
+        scan = _scan_sheet(zf, member)
+        if scan.rows * scan.cols > MAX_CELLS:
+            raise _Refused(
+                "sheet_too_large",
+                f'file "{name}", sheet "{sheet}" was refused: its cells reach row '
+                f"{scan.rows:,} and column {_column_letter(scan.cols - 1)}, an area of "
+                f"{scan.rows * scan.cols:,} cells (limit {MAX_CELLS:,}). Delete the stray "
+                "cells below or to the right of the table (Ctrl+End in Excel shows the last "
+                "one) and save it again",
+                sheet=sheet,
+            )
+        out[sheet] = scan
     return out
 
 
@@ -457,15 +642,24 @@ def _unique_headers(raw: list[object], columns: list[int]) -> list[str]:
     return out
 
 
-def _find_header(grid: list[list[object]]) -> int | None:
+def _find_header(grid: list[list[object]], merged: list | None = None) -> int | None:
+    """The header row: see the module docstring. A row of one cell is a title, never the header
+    of a wider table; a row whose cells are all merged across columns (a group header such as
+    "Account" over two columns, or a report title) is skipped."""
     counts = [sum(1 for v in r if v != "") for r in grid[:WIDTH_SCAN_ROWS]]
     widest = max(counts, default=0)
     if not widest:
         return None
-    need = max(1, -(-widest // 2))  # at least half the widest row
+    need = max(min(2, widest), -(-widest // 2))  # at least half the widest row, and 2 cells
     first = min(HEADER_SCAN_ROWS, len(grid))
+    spans = {(r0, c0) for (r0, c0), (_, c1) in merged or [] if c1 > c0 and r0 < first}
+    grouped = {
+        i
+        for i in {r for r, _ in spans}
+        if all((i, c) in spans for c, v in enumerate(grid[i]) if v != "")
+    }
     for i in range(first):
-        if counts[i] >= need:
+        if counts[i] >= need and i not in grouped:
             texts = sum(1 for v in grid[i] if isinstance(v, str) and v.strip())
             if texts * 2 > counts[i]:  # mostly text
                 return i
@@ -508,9 +702,11 @@ def _load_grid(
     sheet: str,
     con: duckdb.DuckDBPyConnection,
     counter: _TableCounter,
+    merged: list | None = None,
+    uncalculated: dict[tuple[int, int], str] | None = None,
 ) -> SourceSheet | None:
     """One sheet's cells (from A1, row-major) into a staging table; None when it is empty."""
-    h = _find_header(grid)
+    h = _find_header(grid, merged)
     if h is None:
         return None
     width = max(map(len, grid))
@@ -552,6 +748,11 @@ def _load_grid(
     finally:
         con.unregister(view)
     n = scalar(con, f"SELECT count(*) FROM {quote_ident(target)}")
+    by_col = dict(zip(keep, headers, strict=True))
+    formulas: dict[str, list[tuple[int, str]]] = {}
+    for (r, c), text in sorted((uncalculated or {}).items()):
+        if r > h and c in by_col:
+            formulas.setdefault(by_col[c], []).append((r + 1, text))
     return SourceSheet(
         file=name,
         sheet=sheet,
@@ -560,6 +761,7 @@ def _load_grid(
         header_row=h + 1,
         n_rows=int(n),
         kind="xlsx",
+        uncalculated=formulas,
     )
 
 
