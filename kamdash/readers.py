@@ -79,7 +79,7 @@ _WORKBOOK_MEMBER = {
     ".ods": "content.xml",
 }
 
-_DECIMAL_COMMA = r"-?[0-9.]*,[0-9]+"
+_DECIMAL_COMMA = "-?[0-9. \u00a0\u202f]*,[0-9]+"  # "1.234,56", "12,5", "1 234,5" (NBSP)
 _DECIMAL_COMMA_STRICT = r"-?([0-9]{1,3}(\.[0-9]{3})+,[0-9]+|[0-9]+,([0-9]{1,2}|[0-9]{4,}))"
 
 
@@ -939,6 +939,8 @@ def _read_csv(
             # DuckDB skipped lines as wide as the data (a ragged file, not report titles):
             # keep them and read leniently instead of losing rows
             skip, lenient = plausible, True
+        elif skip < plausible:  # one-field title lines above a narrow table ("Report: ...")
+            skip = plausible
         quote = '"' if quote in ("(empty)", "") else quote
         base = {**enc, "delim": delim, "skip": skip, "header": False, "all_varchar": True}
         # lenient: no sniffing at all, as many columns as the widest line, short lines padded
@@ -980,7 +982,8 @@ def _plausible_skip(path: Path, delim: str) -> tuple[int, int]:
         lines = fh.read(_CHUNK).split(b"\n")[:1000]
     counts = [ln.count(delim.encode()) + 1 if ln.strip() else 0 for ln in lines]
     widest = max(counts, default=0)
-    return next((i for i, c in enumerate(counts[:20]) if c * 2 >= widest), 0), widest
+    need = min(2, widest)  # a one-field line is a title, never the header of a wider table
+    return next((i for i, c in enumerate(counts[:20]) if c * 2 >= widest and c >= need), 0), widest
 
 
 def _header_offset(path: Path, skip: int) -> int:
@@ -1085,6 +1088,7 @@ def _stage_csv(
         n_rec = scalar(con, f"SELECT count(*) FROM {source}", params)
         if n_rec != len(excel):
             notes.append("row numbers may be off: blank lines could not be located exactly")
+    _refuse_mixed_delimiters(con, target, name, headers, delim)
     if info.encoding in ("cp1252", "latin-1"):
         label = "Windows-1252" if info.encoding == "cp1252" else "Latin-1"
         notes.append(f"not UTF-8: read as {label}")
@@ -1102,6 +1106,42 @@ def _stage_csv(
         decimal=_decimal(con, target, headers, delim),
         notes=notes,
     )
+
+
+_DELIM_WORDS = {",": '","', ";": '";"', "\t": "tabs", "|": '"|"'}
+
+
+def _refuse_mixed_delimiters(
+    con: duckdb.DuckDBPyConnection, table: str, name: str, headers: list[str], delim: str
+) -> None:
+    """Lines written with another separator land whole in the first column (the rest empty):
+    their values would be lost or misread, so the file is refused, naming the rows."""
+    if len(headers) < 3:
+        return
+    first = quote_ident(headers[0])
+    rest = " AND ".join(f"{quote_ident(h)} IS NULL" for h in headers[1:])
+    for other in _DELIM_WORDS:
+        if other == delim or len(delim) != 1:
+            continue
+        cond = f"{rest} AND length({first}) - length(replace({first}, ?, '')) >= {len(headers) - 1}"
+        found = rows(
+            con,
+            f"SELECT _row, count(*) OVER () FROM {quote_ident(table)} WHERE {cond} "
+            "ORDER BY _row LIMIT 10",
+            [other],
+        )
+        if found:
+            n = found[0][1]
+            shown = ", ".join(str(r[0]) for r in found) + (
+                f" (and {n - 10} more)" if n > 10 else ""
+            )
+            raise _Refused(
+                "mixed_delimiters",
+                f'file "{name}", row{"s" if n > 1 else ""} {shown}: values are separated by '
+                f"{_DELIM_WORDS[other]} while the rest of the file uses {_DELIM_WORDS[delim]}, so "
+                f"{'these rows' if n > 1 else 'this row'} cannot be read. Export the file again "
+                "with one separator",
+            )
 
 
 def _decimal(con: duckdb.DuckDBPyConnection, table: str, headers: list[str], delim: str) -> str:
