@@ -98,6 +98,10 @@ def prepare(
             report.problems.extend(e.problems)
             pending.discard()
             return PreparedLoad(report, sources)
+        for s in sheets:  # how a file was read (encoding...), worth a line in the report
+            for note in s.notes:
+                loc = f'file "{s.file}", sheet "{s.sheet}"' if s.sheet else f'file "{s.file}"'
+                report.info("reading", f"{loc}: {note}", file=s.file, sheet=s.sheet)
         rows_read = sum(s.n_rows for s in sheets)
         step(f"Read {rows_read:,} rows from {len(sheets)} sheet(s); matching columns…", 0.5)
         mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))

@@ -94,6 +94,8 @@ def number_expr(src: str, src_type: str, decimal: str = ".") -> str:
 
     Text: currency signs, spaces and thousands separators are removed; "(1,234)" is -1234;
     with decimal commas ("1.234,56"), dots are thousands separators and the comma is the point.
+    In a file read with a decimal point, a value that can only be a decimal comma ("1.234,56",
+    "12,5", "1 234,5") is read as one: never 1.23456 or 125; "1,234" stays 1234.
     """
     if src_type in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT", "DECIMAL", "SMALLINT"):
         return f"CAST({src} AS DOUBLE)"
@@ -103,7 +105,12 @@ def number_expr(src: str, src_type: str, decimal: str = ".") -> str:
     t = f"regexp_replace({t}, '[\\s$€£¥\u00a0\u202f]|USD|EUR|GBP', '', 'g')"
     neg = f"regexp_matches({t}, '^\\(.*\\)$')"
     t = f"regexp_replace({t}, '^\\((.*)\\)$', '\\1')"
-    t = f"replace(replace({t}, '.', ''), ',', '.')" if decimal == "," else f"replace({t}, ',', '')"
+    comma = f"replace(replace({t}, '.', ''), ',', '.')"
+    if decimal != ",":
+        euro = "-?([0-9]{1,3}(\\.[0-9]{3})+,[0-9]+|[0-9]+,[0-9]{1,2})"
+        t = f"CASE WHEN regexp_full_match({t}, '{euro}') THEN {comma} ELSE replace({t}, ',', '') END"
+    else:
+        t = comma
     return f"(CASE WHEN {neg} THEN -1 ELSE 1 END) * TRY_CAST({t} AS DOUBLE)"
 
 
@@ -157,6 +164,69 @@ class TableBuilder:
                 ok = False
         return ok
 
+    def check_sheet(self) -> None:
+        """Sheet-level problems: header-only tables, formulas saved without their result,
+        several columns with the header of a mapped column."""
+        s, t = self.s, self.tm.table
+        if s.n_rows == 0:
+            needed = t in ("accounts", "revenue", "opportunities")
+            self.report.add(
+                "error" if needed else "warning",
+                "no_rows",
+                f"{where(s.file, s.sheet)}: the {t} table has a header row but no data rows"
+                + (
+                    ", so there is nothing to load. Export it again with its rows."
+                    if needed
+                    else "; it is loaded empty."
+                ),
+                **self.loc(),
+            )
+        required = {self.tm.columns.get(c) for c in self.spec.required}
+        for header, cells in getattr(s, "uncalculated", {}).items():
+            key = self.tm.columns.get(self.spec.required[0])
+            if key and key != header:  # rows without their key (a total row) are skipped anyway
+                blank = {
+                    r[0]
+                    for r in fetch(
+                        self.con,
+                        f"SELECT _row FROM {q(s.table)} WHERE {_blank(q(key))} "
+                        f"AND _row IN ({', '.join(str(r) for r, _ in cells)})",
+                    )
+                }
+                cells = [c for c in cells if c[0] not in blank]
+            if not cells:
+                continue
+            n, rws = len(cells), [r for r, _ in cells][:EXAMPLE_ROWS]
+            col = next((c for c, h in self.tm.columns.items() if h == header), None)
+            error = header in required
+            self.report.add(
+                "error" if error else "warning",
+                "formula_without_result",
+                f"{where(s.file, s.sheet, header, rws, n)}: {n} formula cell(s) were saved "
+                "without their result (the file was written by a program that does not "
+                "calculate formulas), so "
+                + (
+                    f"these {col.replace('_', ' ')} values are missing"
+                    if error
+                    else "they were left empty"
+                )
+                + ". Open the file in Excel and save it again, or paste values instead of formulas.",
+                examples=[f for _, f in cells[:5]],
+                **self.loc(header, rws, n),
+            )
+        for col, header in self.tm.columns.items():
+            twins = [
+                h for h in s.headers if re.fullmatch(re.escape(header) + r" \([0-9]+\)", h, re.I)
+            ]
+            if twins:
+                self.report.warning(
+                    "duplicate_header",
+                    f"{where(s.file, s.sheet, header)}: {len(twins) + 1} columns are named "
+                    f'"{header}"; the first one is read as {col.replace("_", " ")} and the others '
+                    f"are kept as extra columns ({', '.join(repr(h) for h in twins)}).",
+                    **self.loc(header),
+                )
+
     def _missing(self, col: str) -> None:
         first = col.split(" or ")[0]
         syn = ", ".join(
@@ -170,6 +240,14 @@ class TableBuilder:
             **self.loc(),
         )
 
+    def keyed(self, col: str) -> str:
+        """ " AND the row has its key", for checks of other columns: rows without the key
+        (blank or total rows) are skipped with their own warning, so their cells don't count."""
+        key = self.spec.required[0]
+        if col == key or key not in self.tm.columns:
+            return ""
+        return f" AND NOT {_blank(q(self.tm.columns[key]))}"
+
     def typed(self, col: str) -> str:
         """SQL for a canonical column; reports unreadable values. NULL if not mapped."""
         typ = self.spec.types[col]
@@ -177,6 +255,7 @@ class TableBuilder:
             return f"CAST(NULL AS {typ})"
         header = self.tm.columns[col]
         src, stype = q(header), self.types.get(header, "VARCHAR")
+        keyed = self.keyed(col)
         if typ == NUMBER:
             expr = number_expr(src, stype, getattr(self.s, "decimal", "."))
             level = "error" if col in self.spec.required else "warning"
@@ -184,7 +263,7 @@ class TableBuilder:
             self.flag(
                 level,
                 "non_numeric",
-                f"NOT {_blank(src)} AND ({expr}) IS NULL",
+                f"NOT {_blank(src)} AND ({expr}) IS NULL{keyed}",
                 header,
                 f"value(s) of {col.replace('_', ' ')} {what}.",
             )
@@ -192,7 +271,7 @@ class TableBuilder:
                 self.flag(
                     "warning",
                     "score_out_of_range",
-                    f"({expr}) NOT BETWEEN 1 AND 5",
+                    f"({expr}) NOT BETWEEN 1 AND 5{keyed}",
                     header,
                     "score(s) outside 1-5 were left empty.",
                 )
@@ -207,7 +286,7 @@ class TableBuilder:
             self.flag(
                 level,
                 "bad_date",
-                f"NOT {_blank(src)} AND ({expr}) IS NULL",
+                f"NOT {_blank(src)} AND ({expr}) IS NULL{keyed}",
                 header,
                 f"value(s) of {col.replace('_', ' ')} {tail} Use YYYY-MM-DD or a date cell.",
             )
@@ -237,7 +316,7 @@ class TableBuilder:
             + ", ".join(f"count(try_strptime({t}, '{f}'))" for f in DATE_FORMATS)
             + f", count({t}) FROM {q(self.s.table)}",
         )[0]
-        total = counts[-1]
+        # counts[-1]: values present (unused: a format need not read them all)
         ranked = sorted(
             [(c, i) for i, c in enumerate(counts[:-1]) if c > 0], key=lambda x: (-x[0], x[1])
         )
@@ -266,7 +345,13 @@ class TableBuilder:
                 f"month/day; read as {'day/month' if european else 'month/day'}. Use YYYY-MM-DD to be sure.",
                 **self.loc(header),
             )
-        fmts = [best] + [DATE_FORMATS[i] for c, i in ranked[1:] if c == total]
+        # a column may mix formats (date cells shown as ISO, text "15.01.2026", serials): every
+        # format that reads some values is tried, best first, but never both readings of a
+        # day/month pair
+        fmts = [best]
+        for _, i in ranked[1:]:
+            if pair.get(DATE_FORMATS[i]) not in fmts:
+                fmts.append(DATE_FORMATS[i])
         parts = [f"CAST(try_strptime({t}, '{f}') AS DATE)" for f in dict.fromkeys(fmts)]
         if best != "%Y-%m-%d":
             parts.append(f"TRY_CAST({t} AS DATE)")
@@ -319,6 +404,9 @@ def build_canonical(
         )
     builders = {t: TableBuilder(con, tm, report) for t, tm in mapping.tables.items()}
     ok = {t: b.check_required() for t, b in builders.items()}
+    for t, b in builders.items():
+        if ok[t]:
+            b.check_sheet()
     if report.errors:
         return report, counts
     for t, b in builders.items():
@@ -359,13 +447,15 @@ def _finish_tables(con, out, builders, report, counts) -> None:
     for t, b in builders.items():
         key = b.spec.required[0]
         keep = f"{key} IS NOT NULL"
+        held = [c for c in _cols(con, out, t + "_raw") if c != "_source_row"]
         warn(
             t,
             "blank_key",
             f"NOT ({keep})",
             f"row(s) without {key.replace('_', ' ')} were skipped (blank or total rows?).",
             key,
-            value="'(blank)'",
+            # what the skipped row held, e.g. "Total | 150.5", so a total row is recognisable
+            value="concat_ws(' | ', " + ", ".join(f"CAST({q(c)} AS VARCHAR)" for c in held) + ")",
         )
     for t, b in builders.items():
         key = b.spec.required[0]
