@@ -23,10 +23,18 @@ Public helpers other metric modules build on:
 
 from __future__ import annotations
 
-import duckdb
+from dataclasses import dataclass
+from decimal import Decimal
 
-from kamdash.db import rows
+import duckdb
+import pandas as pd
+
+from kamdash.db import frame, has_table, rows
 from kamdash.periods import (
+    PeriodContext,
+    is_partial,
+    period_context,
+    quarter_label,
     quarter_sql,
     ttm_bounds,
 )
@@ -85,3 +93,296 @@ def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
         "WHERE table_catalog = 'temp' AND table_name LIKE '\\_kd\\_aq\\_%' ESCAPE '\\'",
     ):
         con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+
+
+def nullable(values) -> pd.Series:
+    """A float column as an object Series with None (not NaN) where undefined."""
+    idx = values.index if isinstance(values, pd.Series) else None
+    return pd.Series(
+        [None if v is None or pd.isna(v) else float(v) for v in values], index=idx, dtype=object
+    )
+
+
+def resolve_basis(settings: Settings, basis: str | None = None) -> str:
+    b = (basis or settings.retention_basis or "ttm").lower()
+    if b not in BASES:
+        raise ValueError(f'retention basis "{b}": use one of {", ".join(BASES)}')
+    return b
+
+
+def group_sql(con: duckdb.DuckDBPyConnection, by: str) -> str:
+    """SQL `SELECT account_id, grp`: each account's value of dimension `by` (NULL when unset).
+
+    tier / owner / region / industry come from `accounts`; team from the `team` table through
+    the account's owner (an owner listed in several teams counts in the first, alphabetically).
+    One row per account_id (duplicated account rows: the smallest value).
+    """
+    if by not in DIMENSIONS:
+        raise ValueError(f'group by "{by}": use one of {", ".join(DIMENSIONS)}')
+    if not has_table(con, "accounts"):
+        return "SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS grp WHERE false"
+    if by == "team":
+        if not has_table(con, "team"):
+            return "SELECT account_id, NULL::VARCHAR AS grp FROM accounts GROUP BY account_id"
+        return (
+            "SELECT a.account_id, min(tm.team) AS grp FROM accounts a LEFT JOIN "
+            "(SELECT owner, min(team) AS team FROM team GROUP BY owner) tm ON tm.owner = a.owner "
+            "GROUP BY a.account_id"
+        )
+    return f"SELECT account_id, min({by}) AS grp FROM accounts GROUP BY account_id"
+
+
+def account_groups_cte(con: duckdb.DuckDBPyConnection, aq: str, by: str | None) -> str:
+    """SQL `SELECT account_id, grp` for every account with revenue: its group label
+    (NO_GROUP when unset or not in `accounts`); the portfolio ('' for every account) when
+    `by` is None."""
+    if by is None:
+        return f"SELECT DISTINCT account_id, '' AS grp FROM {aq}"
+    return (
+        f"SELECT x.account_id, coalesce(g.grp, '{NO_GROUP}') AS grp "
+        f"FROM (SELECT DISTINCT account_id FROM {aq}) x LEFT JOIN ({group_sql(con, by)}) g "
+        "USING (account_id)"
+    )
+
+
+def _empty_retention(by: str | None) -> pd.DataFrame:
+    cols = ["quarter", "label", "partial", "revenue", "ttm_revenue", "nrr", "grr"]
+    cols += ["cohort_accounts", "cohort_base", "cohort_now", "cohort_kept", "basis"]
+    return pd.DataFrame(columns=(["group"] if by else []) + cols)
+
+
+def retention(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    by: str | None = None,
+    basis: str | None = None,
+    ctx: PeriodContext | None = None,
+) -> pd.DataFrame:
+    """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
+
+    Columns: [group], quarter (index), label, partial, revenue (quarter revenue), ttm_revenue,
+    nrr, grr, cohort_accounts, cohort_base, cohort_now, cohort_kept, basis.
+
+    basis "ttm" (default, `settings.retention_basis`): cohort = accounts with TTM(a, Q-4) > 0,
+    NRR = sum TTM(a, Q) / sum TTM(a, Q-4), GRR = sum min(TTM(a, Q), TTM(a, Q-4)) / sum TTM(a, Q-4).
+    basis "point": the same with quarter revenue rev(a, Q) vs rev(a, Q-4).
+    NRR / GRR are None when the history is too short (TTM: quarters Q-7..Q must all be on/after
+    the first quarter with data; point: Q-4 on/after it) or the cohort is empty. A group is the
+    account's value of `by`; accounts with no value (or revenue without an account row) are
+    grouped under "(none)". `partial` marks the quarter containing a partial as-of date: its
+    figures are computed from the data so far, never silently passed off as complete.
+    """
+    b = resolve_basis(settings, basis)
+    ctx = ctx or period_context(con, settings)
+    quarters = ctx.quarters()
+    if not quarters or not has_table(con, "revenue"):
+        return _empty_retention(by)
+    aq = account_quarters(con, settings)
+    first, current = quarters[0], quarters[-1]
+    lag_needed = 7 if b == "ttm" else 4  # oldest quarter the comparison reads, counted back from Q
+    value_cte = "ttm" if b == "ttm" else "aq"
+    sql = f"""
+    WITH aq AS (SELECT account_id, q, rev AS v FROM {aq}),
+    ag AS ({account_groups_cte(con, aq, by)}),
+    -- TTM(a, Q) = rev(a, Q-3) + ... + rev(a, Q)
+    ttm AS (SELECT account_id, q + k AS q, sum(v) AS v FROM aq, range(4) r(k) GROUP BY ALL),
+    -- cohort(Q) = accounts with v(a, Q-4) > 0, v = TTM or quarter revenue (basis)
+    cohort AS (
+        SELECT b.account_id, b.q + 4 AS q, b.v AS base, coalesce(n.v, 0) AS now
+        FROM {value_cte} b LEFT JOIN {value_cte} n ON n.account_id = b.account_id AND n.q = b.q + 4
+        WHERE b.v > 0 AND b.q + 4 BETWEEN {first} AND {current}
+    ),
+    rq AS (SELECT grp, q, sum(v) AS revenue FROM aq JOIN ag USING (account_id)
+           WHERE q BETWEEN {first} AND {current} GROUP BY ALL),
+    tq AS (SELECT grp, q, sum(v) AS ttm_revenue FROM ttm JOIN ag USING (account_id)
+           WHERE q BETWEEN {first} AND {current} GROUP BY ALL),
+    cq AS (SELECT grp, q, count(*) AS n, sum(base) AS base, sum(now) AS now,
+                  sum(least(now, base)) AS kept
+           FROM cohort JOIN ag USING (account_id) GROUP BY ALL),
+    grid AS (SELECT grp, range AS q FROM (SELECT DISTINCT grp FROM ag), range({first}, {current + 1}))
+    SELECT grid.grp AS "group", grid.q AS quarter,
+           coalesce(rq.revenue, 0) AS revenue, coalesce(tq.ttm_revenue, 0) AS ttm_revenue,
+           -- NRR = sum_cohort now / sum_cohort base; GRR = sum_cohort min(now, base) / base
+           CASE WHEN grid.q - {lag_needed} >= {first} AND cq.base > 0 THEN cq.now / cq.base END AS nrr,
+           CASE WHEN grid.q - {lag_needed} >= {first} AND cq.base > 0 THEN cq.kept / cq.base END AS grr,
+           coalesce(cq.n, 0) AS cohort_accounts, cq.base AS cohort_base, cq.now AS cohort_now,
+           cq.kept AS cohort_kept
+    FROM grid LEFT JOIN rq USING (grp, q) LEFT JOIN tq USING (grp, q) LEFT JOIN cq USING (grp, q)
+    ORDER BY grid.grp, grid.q
+    """
+    df = frame(con, sql)
+    fy = ctx.fy_start
+    df.insert(2, "label", [quarter_label(int(q), fy) for q in df["quarter"]])
+    df.insert(3, "partial", [bool(is_partial(int(q), ctx.as_of, fy)) for q in df["quarter"]])
+    df["basis"] = b
+    for c in ("nrr", "grr", "cohort_base", "cohort_now", "cohort_kept"):
+        df[c] = nullable(df[c])
+    if by is None:
+        df = df.drop(columns="group")
+    return df.reset_index(drop=True)
+
+
+BRIDGE_CATEGORIES = ("new", "expansion", "reactivation", "contraction", "churn", "unchanged")
+
+
+@dataclass(frozen=True)
+class RevenueBridge:
+    kind: str  # "quarter" or "ttm"
+    start: int  # quarter index (TTM: the window ending with it)
+    end: int
+    start_label: str
+    end_label: str
+    exact: dict[str, Decimal]  # start, new, expansion, reactivation, contraction, churn, end
+    accounts: pd.DataFrame  # account_id, start, end, change, category
+
+    @property
+    def totals(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.exact.items()}
+
+    def counts(self) -> dict[str, int]:
+        vc = self.accounts["category"].value_counts()
+        return {c: int(vc.get(c, 0)) for c in BRIDGE_CATEGORIES}
+
+
+def revenue_bridge(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    start: int,
+    end: int,
+    kind: str = "ttm",
+) -> RevenueBridge:
+    """Revenue bridge from period `start` to period `end` (quarter indexes, start < end).
+
+    kind "quarter": s = rev(a, start), e = rev(a, end); kind "ttm": s = TTM(a, start),
+    e = TTM(a, end). Per-account values are rounded to 6 decimals (DECIMAL(38, 6)) so that all
+    sums are exact. "Earlier" = any quarter before the start period with rev(a, q) > 0.
+    Every account with s != 0 or e != 0 lands in exactly one category (amounts >= 0):
+
+    - s > 0, e <= 0          churn        = s - e  (= s when e = 0; a net credit adds to it)
+    - s > 0, e > s           expansion    = e - s
+    - s > 0, 0 < e < s       contraction  = s - e
+    - s > 0, e = s           unchanged    (0)
+    - s <= 0, e > 0, earlier reactivation = e - s
+    - s <= 0, e > 0, never   new          = e - s
+    - s <= 0, e <= 0, e != s dormant account moved by credit notes: expansion (e > s) or
+                             contraction (e < s) by |e - s|; e = s: unchanged
+
+    so start + new + expansion + reactivation - contraction - churn = end, exactly.
+    """
+    if kind not in ("quarter", "ttm"):
+        raise ValueError(f'bridge kind "{kind}": use "quarter" or "ttm"')
+    if start >= end:
+        raise ValueError("the bridge's start period must come before its end period")
+    w = 3 if kind == "ttm" else 0  # quarters before the end quarter inside the window
+    fy = settings.fiscal_year_start_month
+    cols = ["account_id", "start", "end", "change", "category"]
+    zero = Decimal("0")
+    if not has_table(con, "revenue"):
+        per = pd.DataFrame(columns=cols)
+        exact = dict.fromkeys(("start", *BRIDGE_CATEGORIES[:5], "end"), zero)
+        return RevenueBridge(
+            kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
+        )
+    aq = account_quarters(con, settings)
+    per_sql = f"""
+    SELECT account_id, s, e, e - s AS change,
+        CASE WHEN s > 0 AND e <= 0 THEN 'churn'
+             WHEN s > 0 AND e > s THEN 'expansion'
+             WHEN s > 0 AND e < s THEN 'contraction'
+             WHEN s > 0 THEN 'unchanged'
+             WHEN e > 0 AND earlier THEN 'reactivation'
+             WHEN e > 0 THEN 'new'
+             WHEN e > s THEN 'expansion'
+             WHEN e < s THEN 'contraction'
+             ELSE 'unchanged' END AS category
+    FROM (
+        -- s = sum rev(a, q) over the start window, e = over the end window
+        SELECT account_id,
+            CAST(coalesce(sum(rev) FILTER (q BETWEEN {start - w} AND {start}), 0) AS DECIMAL(38, 6)) AS s,
+            CAST(coalesce(sum(rev) FILTER (q BETWEEN {end - w} AND {end}), 0) AS DECIMAL(38, 6)) AS e,
+            coalesce(bool_or(rev > 0) FILTER (q < {start - w}), false) AS earlier
+        FROM {aq} WHERE q <= {end} GROUP BY account_id
+    ) WHERE s <> 0 OR e <> 0
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _kd_bridge AS {per_sql}")
+    totals = rows(
+        con,
+        """
+        SELECT coalesce(sum(s), 0), coalesce(sum(e), 0),
+            coalesce(sum(e - s) FILTER (category = 'new'), 0),
+            coalesce(sum(e - s) FILTER (category = 'expansion'), 0),
+            coalesce(sum(e - s) FILTER (category = 'reactivation'), 0),
+            coalesce(sum(s - e) FILTER (category = 'contraction'), 0),
+            coalesce(sum(s - e) FILTER (category = 'churn'), 0)
+        FROM temp.main._kd_bridge
+        """,
+    )[0]
+    s, e, new, exp, react, contr, churn = (Decimal(v) for v in totals)
+    exact = {
+        "start": s,
+        "new": new,
+        "expansion": exp,
+        "reactivation": react,
+        "contraction": contr,
+        "churn": churn,
+        "end": e,
+    }
+    per = frame(
+        con,
+        'SELECT account_id, s AS "start", e AS "end", change, category '
+        "FROM temp.main._kd_bridge ORDER BY abs(change) DESC, account_id",
+    )
+    con.execute("DROP TABLE IF EXISTS temp.main._kd_bridge")
+    return RevenueBridge(
+        kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
+    )
+
+
+def account_growth(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    qi: int | None = None,
+    ctx: PeriodContext | None = None,
+) -> pd.DataFrame:
+    """The "attention" table: per account with revenue, TTM now vs a year before.
+
+    qi defaults to the last complete quarter. Columns: account_id, account_name, owner, tier,
+    ttm_now = TTM(a, qi), ttm_prev = TTM(a, qi-4) (None when quarters qi-7..qi-4 are not all
+    inside the data), growth = ttm_now / ttm_prev (None when ttm_prev is None or <= 0),
+    shrinking = growth < settings.shrinking_ratio. Sorted by ttm_now desc, account_id.
+    """
+    cols = ["account_id", "account_name", "owner", "tier", "ttm_now", "ttm_prev", "growth"]
+    ctx = ctx or period_context(con, settings)
+    qi = ctx.last_complete if qi is None else qi
+    if qi is None or ctx.first is None or not has_table(con, "revenue"):
+        return pd.DataFrame(columns=[*cols, "shrinking"])
+    aq = account_quarters(con, settings)
+    prev_ok = qi - 7 >= ctx.first
+    names = (
+        "SELECT account_id, min(account_name) AS account_name, min(owner) AS owner, "
+        "min(tier) AS tier FROM accounts GROUP BY account_id"
+        if has_table(con, "accounts")
+        else "SELECT NULL::VARCHAR account_id, NULL::VARCHAR account_name, "
+        "NULL::VARCHAR owner, NULL::VARCHAR tier WHERE false"
+    )
+    sql = f"""
+    WITH t AS (
+        -- ttm_now = TTM(a, qi) = sum rev(a, qi-3..qi); ttm_prev = TTM(a, qi-4)
+        SELECT account_id,
+            coalesce(sum(rev) FILTER (q BETWEEN {qi - 3} AND {qi}), 0) AS ttm_now,
+            coalesce(sum(rev) FILTER (q BETWEEN {qi - 7} AND {qi - 4}), 0) AS ttm_prev
+        FROM {aq} WHERE q BETWEEN {qi - 7} AND {qi} GROUP BY account_id
+    )
+    SELECT t.account_id, n.account_name, n.owner, n.tier, ttm_now,
+        CASE WHEN {prev_ok} THEN ttm_prev END AS ttm_prev,
+        -- growth = TTM(qi) / TTM(qi-4), defined when TTM(qi-4) > 0
+        CASE WHEN {prev_ok} AND ttm_prev > 0 THEN ttm_now / ttm_prev END AS growth
+    FROM t LEFT JOIN ({names}) n USING (account_id)
+    WHERE ttm_now <> 0 OR ttm_prev <> 0
+    ORDER BY ttm_now DESC, t.account_id
+    """
+    df = frame(con, sql)
+    for c in ("ttm_prev", "growth"):
+        df[c] = nullable(df[c])
+    df["shrinking"] = [g is not None and g < settings.shrinking_ratio for g in df["growth"]]
+    return df
