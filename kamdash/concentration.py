@@ -1,0 +1,112 @@
+"""Revenue concentration: top 10% / 20% share, HHI and the Pareto curve.
+
+Definitions (design brief): on TTM revenue of a quarter (default: the last complete one), over
+the active accounts (TTM > 0), n of them, total T = sum TTM:
+
+- top-k% share = sum of the TTM of the m largest accounts / T, m = round(n * k%) half up
+  (computed exactly as (n + 5) // 10 for 10%, (2n + 5) // 10 for 20%), at least 1.
+- HHI = sum over accounts of (100 * TTM(a) / T)^2, from ~0 (dispersed) to 10,000 (one account).
+- Pareto curve: accounts ranked by TTM, cumulative share of accounts vs of revenue.
+
+Ties: accounts are ranked by TTM desc, then account_id asc, so ranks are deterministic; the
+top-m share does not depend on which of several equal-TTM accounts is picked at the cut.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from kamdash.db import frame, has_table
+from kamdash.periods import PeriodContext, period_context, quarter_label
+from kamdash.retention import account_groups_cte, account_quarters, nullable
+from kamdash.settings import Settings
+
+
+def _ranked_sql(con, aq: str, qi: int, by: str | None) -> str:
+    return f"""
+    WITH ag AS ({account_groups_cte(con, aq, by)}),
+    -- TTM(a, qi) = sum rev(a, qi-3..qi); active accounts only (TTM > 0)
+    t AS (SELECT account_id, sum(rev) AS ttm FROM {aq} WHERE q BETWEEN {qi - 3} AND {qi}
+          GROUP BY account_id HAVING sum(rev) > 0)
+    SELECT grp, account_id, ttm,
+        row_number() OVER (PARTITION BY grp ORDER BY ttm DESC, account_id) AS rank,
+        count(*) OVER (PARTITION BY grp) AS n,
+        sum(ttm) OVER (PARTITION BY grp) AS total
+    FROM t JOIN ag USING (account_id)
+    """
+
+
+def concentration(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    by: str | None = None,
+    qi: int | None = None,
+    ctx: PeriodContext | None = None,
+) -> pd.DataFrame:
+    """One row (per group of `by`): [group], quarter, period (label), accounts (n active),
+    ttm_total, top10_accounts, top10_share, top20_accounts, top20_share, hhi.
+    Without active accounts (or revenue) the portfolio row has n = 0 and None figures."""
+    ctx = ctx or period_context(con, settings)
+    qi = ctx.last_complete if qi is None else qi
+    cols = ["quarter", "period", "accounts", "ttm_total", "top10_accounts", "top10_share"]
+    cols += ["top20_accounts", "top20_share", "hhi"]
+    empty = pd.DataFrame(columns=(["group"] if by else []) + cols)
+    if qi is None or not has_table(con, "revenue"):
+        if by is None and qi is not None:
+            empty.loc[0] = [qi, quarter_label(qi, ctx.fy_start), 0, 0.0, 0, None, 0, None, None]
+        return empty
+    aq = account_quarters(con, settings)
+    sql = f"""
+    WITH r AS ({_ranked_sql(con, aq, qi, by)}),
+    m AS (SELECT *, greatest(1, (n + 5) // 10) AS m10, greatest(1, (2 * n + 5) // 10) AS m20
+          FROM r)
+    SELECT grp AS "group", any_value(n) AS accounts, any_value(total) AS ttm_total,
+        any_value(m10) AS top10_accounts,
+        -- top10 share = sum TTM of the m10 first ranks / T, m10 = max(1, round_half_up(n/10))
+        sum(ttm) FILTER (rank <= m10) / any_value(total) AS top10_share,
+        any_value(m20) AS top20_accounts,
+        sum(ttm) FILTER (rank <= m20) / any_value(total) AS top20_share,
+        -- HHI = sum (100 * TTM / T)^2
+        sum(power(100 * ttm / total, 2)) AS hhi
+    FROM m GROUP BY grp ORDER BY grp
+    """
+    df = frame(con, sql)
+    if by is None:
+        df = df.drop(columns="group")
+        if df.empty:
+            df.loc[0] = [0, 0.0, 0, None, 0, None, None]
+    df.insert(1 if by else 0, "quarter", qi)
+    df.insert(2 if by else 1, "period", quarter_label(qi, ctx.fy_start))
+    for c in ("top10_share", "top20_share", "hhi"):
+        df[c] = nullable(df[c])
+    return df.reset_index(drop=True)
+
+
+def pareto(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    by: str | None = None,
+    qi: int | None = None,
+    ctx: PeriodContext | None = None,
+) -> pd.DataFrame:
+    """Pareto curve points (per group of `by`): [group], rank (1 = largest TTM), account_id,
+    ttm, cum_accounts_share = rank / n, cum_revenue_share = sum TTM of ranks 1..rank / T."""
+    ctx = ctx or period_context(con, settings)
+    qi = ctx.last_complete if qi is None else qi
+    cols = ["rank", "account_id", "ttm", "cum_accounts_share", "cum_revenue_share"]
+    if qi is None or not has_table(con, "revenue"):
+        return pd.DataFrame(columns=(["group"] if by else []) + cols)
+    aq = account_quarters(con, settings)
+    sql = f"""
+    WITH r AS ({_ranked_sql(con, aq, qi, by)})
+    SELECT grp AS "group", rank, account_id, ttm,
+        rank / n AS cum_accounts_share,
+        -- cumulative revenue share = sum_{{rank' <= rank}} TTM / T
+        sum(ttm) OVER (PARTITION BY grp ORDER BY rank) / total AS cum_revenue_share
+    FROM r ORDER BY grp, rank
+    """
+    df = frame(con, sql)
+    if by is None:
+        df = df.drop(columns="group")
+    return df
