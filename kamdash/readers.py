@@ -29,7 +29,11 @@ their text. Hidden sheets, chart sheets and empty sheets are skipped.
 Files that cannot be read at all are refused before parsing, with plain messages: wrong content
 for the extension (sniffed from the first bytes), legacy .xls / encrypted workbooks, empty files,
 files over `max_bytes`, damaged ZIPs and decompression bombs (the ZIP central directory is
-checked before anything is decompressed). All problems of all files are collected and raised
+checked before anything is decompressed), and sheets whose values reach beyond MAX_CELLS from
+A1 (measured from the sheet XML, streamed, before calamine allocates the grid). Formula cells
+saved without their result (calamine reads them as empty) are listed in
+`SourceSheet.uncalculated` for validation to report. A CSV whose lines use another separator
+than the rest of the file is refused, naming the rows. All problems of all files are collected and raised
 together as one `ExtractError` after every file has been tried.
 """
 
