@@ -1,0 +1,80 @@
+"""Several threads read metrics while publishes happen: each read sees complete old or
+complete new figures, never a mix and never an error (the way app sessions read)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kamdash.load import load_extract
+from kamdash.settings import Settings
+from kamdash.snapshots import SnapshotStore
+from kamdash.summary import metrics_summary
+
+ACCOUNTS = "Account ID,Account Name,Tier\nA1,Acme,1\nA2,Beta,2\nA3,Gamma,3\n"
+
+
+def _revenue(scale: int) -> str:
+    lines = ["Account ID,Date,Amount"]
+    for year in (2023, 2024):
+        for month in range(1, 13):
+            for i, acc in enumerate(("A1", "A2", "A3"), start=1):
+                lines.append(f"{acc},{year}-{month:02d}-01,{scale * i * (year - 2021)}")
+    return "\n".join(lines) + "\n"
+
+
+def _extract(tmp_path, name, scale):
+    d = tmp_path / name
+    d.mkdir()
+    (d / "accounts.csv").write_text(ACCOUNTS)
+    (d / "revenue.csv").write_text(_revenue(scale))
+    return [d / "accounts.csv", d / "revenue.csv"]
+
+
+def _figures(store: SnapshotStore) -> tuple:
+    """What one app run reads: open the current snapshot, take a cursor, compute."""
+    con = store.open()
+    try:
+        s = metrics_summary(con.cursor(), Settings())
+    finally:
+        con.close()
+    q = s["quarters"]
+    return (q[-1]["revenue"], q[-1]["nrr"], s["concentration"]["hhi"], s["snapshot"])
+
+
+def test_reads_during_publishes_see_one_whole_snapshot(tmp_path):
+    data = tmp_path / "data"
+    store = SnapshotStore(data)
+    a, b = _extract(tmp_path, "a", 10), _extract(tmp_path, "b", 7)
+    expected = {}
+    for paths in (a, b):
+        r = load_extract(paths, data)
+        assert r.snapshot_id, r.report.text()
+        fig = _figures(store)
+        expected[fig[:3]] = fig  # figures of each extract, computed alone
+    assert len(expected) == 2  # the two extracts really differ
+    seen, errors = [], []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                seen.append(_figures(store)[:3])
+            except Exception as e:  # noqa: BLE001 - any error fails the test
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    publishes = 0
+    while publishes < 8 and time.monotonic() < deadline:
+        r = load_extract(a if publishes % 2 else b, data)
+        assert r.snapshot_id, r.report.text()
+        publishes += 1
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen and set(seen) <= set(expected)  # only whole old or whole new figures
+    assert len(set(seen)) == 2  # and reads really happened on both sides of publishes
