@@ -1,0 +1,357 @@
+"""Whitespace: account x product adoption, the potential of empty cells, open pipeline marks.
+
+Definitions (design brief, "Whitespace potential"; settings.peer_size_factor, peer_min_count):
+
+- Cell value: TTM revenue of the account on the product for quarter Q (default: the last
+  complete quarter), TTM = sum of amounts dated in quarters Q-3..Q. A cell is filled when that
+  TTM is > 0, empty otherwise.
+- Product universe: the `products` table when present and non-empty, plus any product with
+  TTM revenue (so a filled cell never disappears); else the distinct revenue products.
+- Peers of account a: other active accounts (TTM > 0) of the same industry whose total TTM is
+  within a factor f = peer_size_factor either side (TTM(a)/f <= TTM(p) <= TTM(a)*f). When a has
+  fewer than peer_min_count such peers (or no industry, or no TTM), the peers are all other
+  active accounts of the portfolio, and the reason says so.
+- Potential of an empty (a, product) cell = median TTM spend on the product among the peers
+  who buy it (spend > 0); 0 when none of them does. Reason: "14 of 20 Retail peers buy it;
+  median $120k".
+- Pipeline: sum of open opportunities (`is_open`) of the account on the product (and, in the
+  business-unit grid, on the business unit; an open opportunity without a business unit marks
+  every business unit row of its product).
+- Business-unit grid of one account: cells are TTM per (business_unit, product); an empty
+  cell's potential is the median TTM of that product across the account's units that buy it
+  ("2 of 5 units of this account buy it; median $40k"), else the account-level potential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from kamdash.db import frame, has_table, scalar
+from kamdash.missing import Missing
+from kamdash.periods import period_context, ttm_bounds
+from kamdash.settings import Settings
+
+NO_BU = "(no business unit)"
+
+
+def fmt_money(x: float | None, currency: str = "$") -> str:
+    """Compact money: $850, $8.5k, $120k, $1.2M, $3.4B (negative with a minus sign)."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    sign = "−" if x < 0 else ""
+    v = abs(float(x))
+    if v >= 999_500_000:
+        body = f"{v / 1e9:.1f}B"
+    elif v >= 999_500:
+        body = f"{v / 1e6:.1f}M"
+    elif v >= 9_995:
+        body = f"{v / 1e3:.0f}k"
+    elif v >= 1_000:
+        body = f"{v / 1e3:.1f}k"
+    else:
+        body = f"{v:.0f}"
+    return f"{sign}{currency}{body}"
+
+
+@dataclass
+class Whitespace:
+    """cells: one row per (account, product) of the universe: account_id, account_name,
+    industry, account_ttm, product, ttm (TTM revenue on the product, 0 when none), filled,
+    potential (empty cells only; NaN on filled ones), peers (peer count), buyers (peers buying
+    it), peer_group ('industry' / 'portfolio'), reason, pipeline (open amount, 0 when none),
+    in_pipeline."""
+
+    cells: pd.DataFrame
+    products: list[str]
+    quarter: int
+    notes: list[str] = field(default_factory=list)
+
+    def grid(self, values: str = "ttm") -> pd.DataFrame:
+        """Account x product table of `values` (ttm, potential or pipeline), index account_id."""
+        g = self.cells.pivot(index="account_id", columns="product", values=values)
+        return g.reindex(columns=self.products)
+
+    def ranked(self, n: int | None = None) -> pd.DataFrame:
+        """The biggest opportunities: empty cells by potential desc: account_id, account_name,
+        product, potential, reason, in_pipeline, pipeline."""
+        e = self.cells[~self.cells["filled"] & (self.cells["potential"] > 0)]
+        e = e.sort_values(
+            ["potential", "account_ttm", "account_id", "product"],
+            ascending=[False, False, True, True],
+        )
+        cols = [
+            "account_id",
+            "account_name",
+            "product",
+            "potential",
+            "reason",
+            "in_pipeline",
+            "pipeline",
+        ]
+        e = e[cols].reset_index(drop=True)
+        return e if n is None else e.head(n)
+
+
+def _checks(con: duckdb.DuckDBPyConnection) -> Missing | None:
+    if not has_table(con, "accounts"):
+        return Missing("accounts", "no accounts sheet in this extract: whitespace not shown")
+    if not has_table(con, "revenue"):
+        return Missing("revenue", "no revenue in this extract: whitespace not shown")
+    if not scalar(con, "SELECT count(product) FROM revenue WHERE trim(product) <> ''"):
+        return Missing(
+            "revenue.product",
+            "whitespace needs a product column in the revenue sheet: this extract has none",
+        )
+    return None
+
+
+def _universe_sql(con: duckdb.DuckDBPyConnection) -> str:
+    base = "SELECT DISTINCT product FROM ap WHERE product IS NOT NULL AND spend > 0"
+    if has_table(con, "products") and scalar(con, "SELECT count(product) FROM products"):
+        return f"SELECT DISTINCT trim(product) AS product FROM products WHERE trim(product) <> '' UNION {base}"
+    return "SELECT DISTINCT product FROM ap WHERE product IS NOT NULL"
+
+
+def _pipeline_sql(con: duckdb.DuckDBPyConnection, with_bu: bool) -> str:
+    bu = ", business_unit" if with_bu else ""
+    if not has_table(con, "opportunities"):
+        return f"SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS product{', NULL::VARCHAR AS business_unit' if with_bu else ''}, 0.0 AS pipeline WHERE false"
+    bu_expr = ", nullif(trim(business_unit), '') AS business_unit" if with_bu else ""
+    return (
+        f"SELECT account_id, trim(product) AS product{bu_expr}, sum(amount) AS pipeline "
+        "FROM opportunities WHERE is_open AND trim(product) <> '' AND amount IS NOT NULL "
+        f"GROUP BY account_id, trim(product){bu}"
+    )
+
+
+def whitespace(
+    con: duckdb.DuckDBPyConnection, settings: Settings, qi: int | None = None
+) -> Whitespace | Missing:
+    """The account x product whitespace of quarter `qi` (default: the last complete one)."""
+    miss = _checks(con)
+    if miss:
+        return miss
+    if qi is None:
+        qi = period_context(con, settings).last_complete
+    if qi is None:
+        return Missing("revenue", "no complete quarter of revenue: whitespace not shown")
+    start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
+    f = float(settings.peer_size_factor)
+    k = int(settings.peer_min_count)
+    # TTM(a, p) = Σ amount of a on product p dated in Q-3..Q; TTM(a) = Σ_p TTM(a, p).
+    # peers(a) = other active accounts of a's industry with TTM(a)/f <= TTM(peer) <= TTM(a)*f,
+    # else (fewer than peer_min_count) all other active accounts; potential(a, p) = median
+    # TTM(peer, p) over the peers with TTM(peer, p) > 0.
+    sql = f"""
+        WITH ap AS (
+            SELECT account_id, nullif(trim(product), '') AS product, sum(amount) AS spend
+            FROM revenue WHERE date >= ? AND date <= ? AND amount IS NOT NULL
+            GROUP BY account_id, nullif(trim(product), '')
+        ),
+        tot AS (SELECT account_id, sum(spend) AS ttm FROM ap GROUP BY account_id),
+        acct AS (
+            SELECT a.account_id, a.account_name, nullif(trim(a.industry), '') AS industry,
+                   coalesce(t.ttm, 0) AS ttm
+            FROM accounts a LEFT JOIN tot t USING (account_id)
+        ),
+        active AS (SELECT * FROM acct WHERE ttm > 0),
+        n_active AS (SELECT count(*) AS n FROM active),
+        prod AS ({_universe_sql(con)}),
+        pairs AS (
+            SELECT a.account_id, p.account_id AS peer_id
+            FROM acct a JOIN active p
+              ON p.industry = a.industry AND p.account_id <> a.account_id
+             AND p.ttm >= a.ttm / {f} AND p.ttm <= a.ttm * {f}
+            WHERE a.ttm > 0
+        ),
+        npeers AS (SELECT account_id, count(*) AS n FROM pairs GROUP BY account_id),
+        grp AS (
+            SELECT acct.*, coalesce(np.n, 0) >= {k} AS by_industry, coalesce(np.n, 0) AS n_ind
+            FROM acct LEFT JOIN npeers np USING (account_id)
+        ),
+        ind_stats AS (
+            SELECT pr.account_id, s.product, count(*) AS buyers, median(s.spend) AS med
+            FROM pairs pr JOIN grp g ON g.account_id = pr.account_id AND g.by_industry
+            JOIN ap s ON s.account_id = pr.peer_id AND s.spend > 0 AND s.product IS NOT NULL
+            GROUP BY pr.account_id, s.product
+        ),
+        port_stats AS (
+            SELECT s.product, count(*) AS buyers, median(s.spend) AS med
+            FROM ap s JOIN active USING (account_id)
+            WHERE s.spend > 0 AND s.product IS NOT NULL GROUP BY s.product
+        ),
+        pipe AS ({_pipeline_sql(con, False)})
+        SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, pr.product,
+               coalesce(s.spend, 0) AS ttm, coalesce(s.spend, 0) > 0 AS filled,
+               CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
+               g.n_ind,
+               CASE WHEN g.by_industry THEN g.n_ind
+                    ELSE (SELECT n FROM n_active) - (g.ttm > 0)::INT END AS peers,
+               coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
+               CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
+               coalesce(pp.pipeline, 0) AS pipeline
+        FROM grp g CROSS JOIN prod pr
+        LEFT JOIN ap s ON s.account_id = g.account_id AND s.product = pr.product
+        LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = pr.product
+        LEFT JOIN port_stats ps ON ps.product = pr.product
+        LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = pr.product
+        ORDER BY g.account_id, pr.product
+    """
+    df = frame(con, sql, [start, end])
+    products = sorted(df["product"].dropna().unique().tolist())
+    df["in_pipeline"] = df["pipeline"] != 0
+    empty = ~df["filled"]
+    df["potential"] = np.where(empty, df["med"].fillna(0.0), np.nan)
+    df["reason"] = _reasons(df, empty, settings)
+    cols = [
+        "account_id",
+        "account_name",
+        "industry",
+        "account_ttm",
+        "product",
+        "ttm",
+        "filled",
+        "potential",
+        "peers",
+        "buyers",
+        "peer_group",
+        "reason",
+        "pipeline",
+        "in_pipeline",
+    ]
+    notes = []
+    if not has_table(con, "opportunities"):
+        notes.append("no opportunities sheet in this extract: open pipeline not marked")
+    return Whitespace(df[cols].reset_index(drop=True), products, qi, notes)
+
+
+def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Series:
+    """Plain-language reason per empty cell ('' on filled cells), built column-wise."""
+    cur = settings.currency
+    med = df["med"].map(lambda x: fmt_money(x, cur))
+    buyers = df["buyers"].astype(int).astype(str)
+    peers = df["peers"].astype(int).astype(str)
+    ind = df["industry"].fillna("")
+    by_ind = df["peer_group"] == "industry"
+    none_buy = df["buyers"] == 0
+    # industry peers
+    r_ind = np.where(
+        none_buy,
+        "none of " + peers + " " + ind + " peers buy it",
+        buyers + " of " + peers + " " + ind + " peers buy it; median " + med,
+    )
+    # portfolio fallback: why, then the portfolio figures
+    why = np.where(
+        df["account_ttm"] <= 0,
+        "no TTM revenue to size peers",
+        np.where(
+            df["industry"].isna(),
+            "no industry",
+            "only " + df["n_ind"].astype(int).astype(str) + " " + ind + " peers of similar size",
+        ),
+    )
+    r_port = np.where(
+        none_buy,
+        why + "; none of " + peers + " portfolio accounts buy it",
+        why + "; " + buyers + " of " + peers + " portfolio accounts buy it; median " + med,
+    )
+    reason = np.where(by_ind, r_ind, r_port)
+    return pd.Series(np.where(empty, reason, ""), index=df.index)
+
+
+@dataclass
+class BusinessUnitGrid:
+    """cells: one row per (business_unit, product): business_unit, product, ttm, filled,
+    potential (empty cells), reason, pipeline, in_pipeline."""
+
+    account_id: str
+    cells: pd.DataFrame
+    products: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    def grid(self, values: str = "ttm") -> pd.DataFrame:
+        """Business unit x product table of `values` (ttm, potential or pipeline)."""
+        g = self.cells.pivot(index="business_unit", columns="product", values=values)
+        return g.reindex(columns=self.products)
+
+
+def business_unit_grid(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    account_id: str,
+    qi: int | None = None,
+    ws: Whitespace | None = None,
+) -> BusinessUnitGrid | Missing:
+    """One account's business_unit x product grid (pass `ws` to reuse a computed whitespace)."""
+    if ws is None:
+        ws = whitespace(con, settings, qi)
+    if isinstance(ws, Missing):
+        return ws
+    start, end = ttm_bounds(ws.quarter, settings.fiscal_year_start_month)
+    acct = ws.cells[ws.cells["account_id"] == account_id]
+    if acct.empty:
+        return Missing("accounts", f"account {account_id} is not in this portfolio")
+    notes = []
+    if not scalar(
+        con,
+        "SELECT count(business_unit) FROM revenue WHERE account_id = ? AND trim(business_unit) <> ''",
+        [account_id],
+    ):
+        notes.append("no business unit in this account's revenue: one row for the whole account")
+    # TTM(bu, p) = Σ amount of the account on product p in business unit bu, dated in Q-3..Q;
+    # rows: the account's units with revenue in the TTM window or in open pipeline
+    sql = f"""
+        WITH bp AS (
+            SELECT coalesce(nullif(trim(business_unit), ''), '{NO_BU}') AS business_unit,
+                   nullif(trim(product), '') AS product, sum(amount) AS spend
+            FROM revenue WHERE account_id = ? AND date >= ? AND date <= ? AND amount IS NOT NULL
+            GROUP BY ALL
+        ),
+        pipe AS (SELECT * FROM ({_pipeline_sql(con, True)}) WHERE account_id = ?),
+        units AS (
+            SELECT business_unit FROM bp
+            UNION SELECT business_unit FROM pipe WHERE business_unit IS NOT NULL
+        )
+        SELECT u.business_unit, pr.product, coalesce(b.spend, 0) AS ttm,
+               coalesce(b.spend, 0) > 0 AS filled,
+               (SELECT count(*) FROM units) AS units,
+               (SELECT count(*) FROM bp x WHERE x.product = pr.product AND x.spend > 0) AS buyers,
+               (SELECT median(x.spend) FROM bp x WHERE x.product = pr.product AND x.spend > 0)
+                   AS med,
+               coalesce((SELECT sum(pipeline) FROM pipe q WHERE q.product = pr.product
+                   AND (q.business_unit = u.business_unit OR q.business_unit IS NULL)), 0)
+                   AS pipeline
+        FROM units u CROSS JOIN (SELECT unnest(?::VARCHAR[]) AS product) pr
+        LEFT JOIN bp b ON b.business_unit = u.business_unit AND b.product = pr.product
+        ORDER BY u.business_unit, pr.product
+    """
+    df = frame(con, sql, [account_id, start, end, account_id, ws.products])
+    acct_pot = acct.set_index("product")
+    empty = ~df["filled"]
+    within = df["buyers"] > 0
+    df["potential"] = np.where(
+        empty,
+        np.where(within, df["med"], df["product"].map(acct_pot["potential"]).fillna(0.0)),
+        np.nan,
+    )
+    med = df["med"].map(lambda x: fmt_money(x, settings.currency))
+    r_within = (
+        df["buyers"].astype(str)
+        + " of "
+        + df["units"].astype(str)
+        + " units of this account buy it; median "
+        + med
+    )
+    acct_reason = df["product"].map(acct_pot["reason"]).fillna("")
+    acct_filled = df["product"].map(acct_pot["filled"]).fillna(False).astype(bool)
+    r_acct = np.where(acct_filled, "", "account level: " + acct_reason)
+    df["reason"] = np.where(empty, np.where(within, r_within, r_acct), "")
+    df["in_pipeline"] = df["pipeline"] != 0
+    cols = ["business_unit", "product", "ttm", "filled", "potential", "reason", "pipeline"]
+    return BusinessUnitGrid(
+        account_id, df[[*cols, "in_pipeline"]].reset_index(drop=True), ws.products, notes
+    )
