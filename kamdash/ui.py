@@ -3,20 +3,38 @@
 Each script run takes its own cursor of a cached read-only connection to the CURRENT
 snapshot, read at the start of the run: a newly published snapshot is picked up on the next
 interaction, and a run in progress finishes on the snapshot it started with.
+
+Global filters (owner, team, region, industry, tier, quarter) live here and only here: they are
+drawn in the sidebar by `frame()`, bound to the URL query (`?region=APAC&period=2026Q2`) so a
+shared link opens the same view, and kept for the session when switching pages.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import duckdb
 import streamlit as st
 
+from kamdash import fmt
+from kamdash.db import has_table, scalar
 from kamdash.periods import PeriodContext, label_to_quarter, period_context
 from kamdash.settings import Settings, load_settings
 from kamdash.snapshots import SnapshotStore, open_snapshot
 
 FILTER_KEYS = ("owner", "team", "region", "industry", "tier")
+FILTER_LABELS = {"owner": "KAM (owner)", "team": "Team", "region": "Region"}
+URL_KEYS = (*FILTER_KEYS, "period", "anon")
+# Tighter page top and headings so a 1280x720 screen shows the figures, not the padding.
+CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
+h1 { font-size: 2rem !important; padding-top: 0 !important; }
+h2, h3 { padding-top: 0.6rem !important; }
+[data-testid="stMetricValue"] { font-size: 1.9rem; }
+</style>"""
+PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
 @dataclass
@@ -30,6 +48,40 @@ class Frame:
     quarter: int | None  # chosen quarter index (default: last complete)
     snapshot_id: str
     filters: object
+    anonymous: bool = False  # hide account names (client-facing screen share)
+    _aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        return self.settings.currency
+
+    def money(self, x) -> str:
+        return fmt.money(x, self.settings.currency)
+
+    def quarter_label(self) -> str:
+        label = self.periods.label(self.quarter) or "–"
+        if self.is_partial(self.quarter):
+            label += " (partial)"
+        return label
+
+    def is_partial(self, qi: int | None) -> bool:
+        return (
+            qi is not None
+            and qi == self.periods.current
+            and self.periods.current != self.periods.last_complete
+        )
+
+    def name(self, account_id, account_name=None) -> str:
+        """How an account is shown: its name, or a neutral alias when names are hidden."""
+        if not self.anonymous:
+            return str(account_name if account_name else account_id)
+        key = str(account_id)
+        if key not in self._aliases:
+            self._aliases[key] = f"Account {key}"
+        return self._aliases[key]
+
+    def names(self, ids: Iterable, names: Iterable) -> list[str]:
+        return [self.name(i, n) for i, n in zip(ids, names, strict=False)]
 
 
 def store() -> SnapshotStore:
@@ -48,7 +100,7 @@ def _settings(data_dir: str) -> Settings:
 
 def frame() -> Frame | None:
     """Open the current snapshot for this run and draw the global filters in the sidebar.
-    Returns None (after telling the user what to do) when nothing is published yet."""
+    Returns None (after nothing else) when nothing is published yet."""
     from kamdash.filters import Filters, filter_options, scoped
 
     s = store()
@@ -58,15 +110,15 @@ def frame() -> Frame | None:
     base = _connection(str(s.path(sid))).cursor()
     settings = _settings(str(s.data_dir))
     opts = filter_options(base)
+    chosen: dict[str, list[str]] = {}
     with st.sidebar:
         st.markdown("**Filters**")
-        chosen = {}
         for key in FILTER_KEYS:
             values = opts.get(key + "s", [])
             if not values:
                 continue
             chosen[key] = st.multiselect(
-                key.title(),
+                FILTER_LABELS.get(key, key.title()),
                 values,
                 key=key,
                 bind="query-params",
@@ -88,6 +140,7 @@ def frame() -> Frame | None:
         default = (
             labels.index(pc.label(pc.last_complete)) if pc.last_complete in pc.quarters() else 0
         )
+        partial = pc.label(pc.current) if pc.current != pc.last_complete else None
         with st.sidebar:
             label = st.selectbox(
                 "Quarter",
@@ -96,43 +149,121 @@ def frame() -> Frame | None:
                 key="period",
                 bind="query-params",
                 persist_state="session",
-                format_func=lambda x: (
-                    x
-                    + (
-                        " (partial)"
-                        if x == pc.label(pc.current) and pc.current != pc.last_complete
-                        else ""
-                    )
-                ),
+                help="The quarter every page reports on (trailing twelve months ending with it).",
+                format_func=lambda x: x + (" (partial)" if x == partial else ""),
             )
         quarter = label_to_quarter(label, settings.fiscal_year_start_month)
     with st.sidebar:
-        st.caption(f"Snapshot {sid} · data as of {pc.as_of or 'n/a'}")
-    return Frame(con, base, settings, pc, quarter, sid, f)
+        anonymous = st.toggle(
+            "Hide account names",
+            key="anon",
+            bind="query-params",
+            persist_state="session",
+            help="For client-facing screen shares: accounts are shown by ID only.",
+        )
+        st.caption(f"Snapshot `{sid}` · data as of {pc.as_of or 'n/a'}")
+    return Frame(con, base, settings, pc, quarter, sid, f, anonymous)
+
+
+def leave_pages_dir_mode() -> None:
+    """Run under app.py's `st.navigation`, even on a server's very first request.
+
+    Streamlit treats a `pages/` folder next to the main script as a v1 multipage app until
+    some run has called `st.navigation`: the first session of a fresh server that opens a deep
+    link (`/qbr?account=...`) runs `pages/qbr.py` alone, with file-named pages in the sidebar
+    and no `set_page_config`. The flag is process-wide; clear it and rerun, which runs app.py
+    and resolves the same page (page hashes derive from the URL path, which match).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def page(title: str, caption: str | None = None) -> Frame:
+    """Title, frame and the empty states every page shares; stops the page when there is
+    nothing to show (no snapshot published, or the filters leave no account)."""
+    leave_pages_dir_mode()
+    st.html(CSS)
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    f = frame()
+    if f is None:
+        no_data_message()
+        st.stop()
+    if has_table(f.con, "accounts"):
+        n = scalar(f.con, "SELECT count(*) FROM accounts")
+        if not n:
+            st.warning(
+                "No account matches the filters in the sidebar. Clear a filter to see data.",
+                icon=":material/filter_alt_off:",
+            )
+            st.stop()
+    return f
 
 
 def no_data_message() -> None:
     st.info(
-        "No data is published yet. Publish an extract with "
-        "`python -m kamdash load EXTRACT.xlsx` (or `make run`, which publishes the shipped "
-        "sample), then reload this page."
+        "No data is published yet. Publish an extract on the **Upload** page or with "
+        "`python -m kamdash load EXTRACT.xlsx` (`make run` publishes the shipped sample), "
+        "then reload this page.",
+        icon=":material/inbox:",
     )
 
 
-def money(x: float | None, currency: str = "$") -> str:
-    """$1.2M, $350k, $900; '–' for None."""
-    if x is None:
-        return "–"
-    a = abs(x)
-    sign = "-" if x < 0 else ""
-    if a >= 1e9:
-        return f"{sign}{currency}{a / 1e9:.1f}B"
-    if a >= 1e6:
-        return f"{sign}{currency}{a / 1e6:.1f}M"
-    if a >= 1e3:
-        return f"{sign}{currency}{a / 1e3:.0f}k"
-    return f"{sign}{currency}{a:.0f}"
+def missing(message) -> None:
+    """Say plainly what is not shown and why (a `Missing` or a plain string)."""
+    text = str(message)
+    st.info(text[:1].upper() + text[1:], icon=":material/info:")
 
 
-def pct(x: float | None, digits: int = 0) -> str:
-    return "–" if x is None else f"{x * 100:.{digits}f}%"
+def is_missing(x) -> bool:
+    from kamdash.missing import Missing
+
+    return isinstance(x, Missing)
+
+
+def plot(fig, key: str | None = None) -> None:
+    st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG, key=key, theme=None)
+
+
+def note(text: str) -> None:
+    st.caption(text)
+
+
+def link_query(**params) -> str:
+    """A query string keeping the global filters of this view, plus `params`."""
+    q: list[tuple[str, str]] = []
+    for k in URL_KEYS:
+        if k in params:
+            continue
+        v = st.session_state.get(k)
+        if v in (None, [], (), False, ""):
+            continue
+        if isinstance(v, (list, tuple)):
+            q += [(k, str(x)) for x in v]
+        else:
+            q.append((k, "true" if v is True else str(v)))
+    q += [(k, str(v)) for k, v in params.items() if v is not None]
+    return urlencode(q)
+
+
+def qbr_url(account_id) -> str:
+    return "qbr?" + link_query(account=account_id)
+
+
+# Kept for callers of the first frame (formatting lives in kamdash.fmt).
+money = fmt.money
+pct = fmt.pct
+
+
+def account_names(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """Every account's ID and name (for labelling metric tables that carry only IDs)."""
+    if not has_table(con, "accounts"):
+        return [], []
+    rs = con.execute(
+        "SELECT account_id, min(account_name) FROM accounts GROUP BY account_id ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rs], [r[1] for r in rs]

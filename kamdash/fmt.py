@@ -1,0 +1,124 @@
+"""Shared formatting and colours of every page and figure (no Streamlit, no Plotly).
+
+Money is shown short ($1.2M, $350k, $900), ratios as whole percents (112%). Each tier and
+each RAG band has one colour used everywhere (sidebar, tables, charts).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Number
+
+TIERS = ("Tier 1", "Tier 2", "Tier 3")
+UNTIERED = "No tier"
+TIER_COLORS = {
+    "Tier 1": "#1f4e79",  # navy
+    "Tier 2": "#4a90c8",  # mid blue
+    "Tier 3": "#a8c6e0",  # pale blue
+    UNTIERED: "#b0b0b0",
+}
+RAG = ("green", "amber", "red")
+RAG_COLORS = {"green": "#2e7d32", "amber": "#e69a00", "red": "#c62828", None: "#9e9e9e"}
+RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red"}
+
+# Two-series colours (NRR / GRR, ours / wallet...), then a qualitative palette for groups.
+PRIMARY = "#1f4e79"
+SECONDARY = "#e07b39"
+GOOD = "#2e7d32"
+BAD = "#c62828"
+NEUTRAL = "#8a99a8"
+GRID = "#e3e8ee"
+PALETTE = (
+    "#1f4e79",
+    "#e07b39",
+    "#2e8b57",
+    "#8e44ad",
+    "#c0392b",
+    "#16a085",
+    "#b7950b",
+    "#5d6d7e",
+    "#d35400",
+    "#2874a6",
+)
+# Sequential scales: revenue / counts (blues), potential (oranges), ratios (red-white-green).
+SCALE_REVENUE = [[0.0, "#eef4fa"], [0.5, "#6fa3d0"], [1.0, "#0b3a66"]]
+SCALE_POTENTIAL = [[0.0, "#fff3e6"], [0.5, "#f5b47a"], [1.0, "#c25a0b"]]
+SCALE_SCORE = [[0.0, "#c62828"], [0.5, "#f6e7a8"], [1.0, "#2e7d32"]]  # 1..5
+
+
+def _missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return isinstance(x, Number) and math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def money(x, currency: str = "$", digits: int | None = None) -> str:
+    """$1.2M, $350k, $900; '–' for None/NaN."""
+    if _missing(x):
+        return "–"
+    x = float(x)
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    if a >= 1e9:
+        return f"{sign}{currency}{a / 1e9:.{1 if digits is None else digits}f}B"
+    if a >= 1e6:
+        return f"{sign}{currency}{a / 1e6:.{1 if digits is None else digits}f}M"
+    if a >= 1e3:
+        return f"{sign}{currency}{a / 1e3:.{0 if digits is None else digits}f}k"
+    return f"{sign}{currency}{a:.0f}"
+
+
+def signed_money(x, currency: str = "$") -> str:
+    if _missing(x):
+        return "–"
+    return ("+" if float(x) > 0 else "") + money(x, currency)
+
+
+def pct(x, digits: int = 0) -> str:
+    """A ratio as a percent: 1.12 -> '112%'; '–' for None/NaN."""
+    return "–" if _missing(x) else f"{float(x) * 100:.{digits}f}%"
+
+
+def pts(x, digits: int = 0) -> str:
+    """A change of a ratio in percentage points: 0.031 -> '+3 pts'."""
+    if _missing(x):
+        return "–"
+    v = float(x) * 100
+    if abs(v) < 1 and digits == 0:
+        digits = 1  # "+0.4 pts", not "+0 pts"
+    return f"{'+' if v > 0 else ''}{v:.{digits}f} pts"
+
+
+def number(x, digits: int = 0) -> str:
+    return "–" if _missing(x) else f"{float(x):,.{digits}f}"
+
+
+def score(x) -> str:
+    return "–" if _missing(x) else f"{float(x):.1f}"
+
+
+def rag_of(value, green_min: float, amber_min: float) -> str | None:
+    if _missing(value):
+        return None
+    v = float(value)
+    return "green" if v >= green_min else "amber" if v >= amber_min else "red"
+
+
+def tier_color(tier) -> str:
+    return TIER_COLORS.get(tier if isinstance(tier, str) else UNTIERED, TIER_COLORS[UNTIERED])
+
+
+def short(text, width: int = 22) -> str:
+    """A label cut to `width` characters with an ellipsis (axis labels stay on one line)."""
+    s = "" if text is None else str(text)
+    return s if len(s) <= width else s[: width - 1].rstrip() + "…"
+
+
+def days(x) -> str:
+    if _missing(x):
+        return "–"
+    n = int(x)
+    return f"{n:,} day" + ("" if n == 1 else "s")

@@ -1,0 +1,5 @@
+"""definitions (placeholder)."""
+
+from kamdash import ui
+
+f = ui.page("definitions")

@@ -1,0 +1,5 @@
+"""qbr (placeholder)."""
+
+from kamdash import ui
+
+f = ui.page("qbr")

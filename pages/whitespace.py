@@ -1,0 +1,5 @@
+"""whitespace (placeholder)."""
+
+from kamdash import ui
+
+f = ui.page("whitespace")
