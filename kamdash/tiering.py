@@ -110,7 +110,11 @@ def tier_scores(
         )[0]
         score_cols = [c for c, n in zip(score_cols, counts, strict=True) if n]
     if not score_cols:
-        notes.append("no scores sheet in this extract: tiers use current revenue only")
+        notes.append(
+            "no tiering criteria in the scores sheet: tiers use current revenue only"
+            if has_table(con, "scores")
+            else "no scores sheet in this extract: tiers use current revenue only"
+        )
     use_revenue = w.get(CURRENT_REVENUE, 0) > 0 and has_table(con, "revenue")
     if use_revenue and qi is None:
         qi = period_context(con, settings).last_complete
@@ -252,7 +256,9 @@ def tier_breakdown(ts: TierScores, account_id: str) -> pd.DataFrame:
     """Why an account gets its score: criterion, label, score, weight, share, contribution
     (points of the tier score), sorted by contribution desc. Empty when the account is unknown."""
     p = ts.parts[ts.parts["account_id"] == account_id].drop(columns="account_id")
-    return p.sort_values(["contribution", "weight"], ascending=False).reset_index(drop=True)
+    key = p.assign(_c=p["contribution"].round(9))  # equal contributions: bigger weight first
+    key = key.sort_values(["_c", "weight"], ascending=False)
+    return key.drop(columns="_c").reset_index(drop=True)
 
 
 def _pts(x: float) -> str:

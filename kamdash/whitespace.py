@@ -24,6 +24,7 @@ Definitions (design brief, "Whitespace potential"; settings.peer_size_factor, pe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import duckdb
@@ -62,7 +63,7 @@ class Whitespace:
     """cells: one row per (account, product) of the universe: account_id, account_name,
     industry, account_ttm, product, ttm (TTM revenue on the product, 0 when none), filled,
     potential (empty cells only; NaN on filled ones), peers (peer count), buyers (peers buying
-    it), peer_group ('industry' / 'portfolio'), reason, pipeline (open amount, 0 when none),
+    it; empty cells only), peer_group ('industry' / 'portfolio'), reason, pipeline (open amount, 0 when none),
     in_pipeline."""
 
     cells: pd.DataFrame
@@ -140,10 +141,12 @@ def whitespace(
     if qi is None:
         return Missing("revenue", "no complete quarter of revenue: whitespace not shown")
     start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
-    f = float(settings.peer_size_factor)
+    # |ln TTM(p) - ln TTM(a)| <= ln f, with a hair of slack so exact factor bounds are peers
+    lf = repr(math.log(float(settings.peer_size_factor)) + 1e-12)
     k = int(settings.peer_min_count)
     # TTM(a, p) = Σ amount of a on product p dated in Q-3..Q; TTM(a) = Σ_p TTM(a, p).
-    # peers(a) = other active accounts of a's industry with TTM(a)/f <= TTM(peer) <= TTM(a)*f,
+    # peers(a) = other active accounts of a's industry with TTM(a)/f <= TTM(peer) <= TTM(a)*f
+    # (a RANGE window over ln TTM per industry and product: no account x account join),
     # else (fewer than peer_min_count) all other active accounts; potential(a, p) = median
     # TTM(peer, p) over the peers with TTM(peer, p) > 0.
     sql = f"""
@@ -161,23 +164,27 @@ def whitespace(
         active AS (SELECT * FROM acct WHERE ttm > 0),
         n_active AS (SELECT count(*) AS n FROM active),
         prod AS ({_universe_sql(con)}),
-        pairs AS (
-            SELECT a.account_id, p.account_id AS peer_id
-            FROM acct a JOIN active p
-              ON p.industry = a.industry AND p.account_id <> a.account_id
-             AND p.ttm >= a.ttm / {f} AND p.ttm <= a.ttm * {f}
-            WHERE a.ttm > 0
+        npeers AS (
+            SELECT account_id, count(*) OVER w - 1 AS n FROM active
+            WHERE industry IS NOT NULL
+            WINDOW w AS (PARTITION BY industry ORDER BY ln(ttm)
+                         RANGE BETWEEN {lf} PRECEDING AND {lf} FOLLOWING)
         ),
-        npeers AS (SELECT account_id, count(*) AS n FROM pairs GROUP BY account_id),
         grp AS (
             SELECT acct.*, coalesce(np.n, 0) >= {k} AS by_industry, coalesce(np.n, 0) AS n_ind
             FROM acct LEFT JOIN npeers np USING (account_id)
         ),
+        cells AS (
+            SELECT g.*, pr.product, s.spend
+            FROM grp g CROSS JOIN prod pr
+            LEFT JOIN ap s ON s.account_id = g.account_id AND s.product = pr.product
+        ),
         ind_stats AS (
-            SELECT pr.account_id, s.product, count(*) AS buyers, median(s.spend) AS med
-            FROM pairs pr JOIN grp g ON g.account_id = pr.account_id AND g.by_industry
-            JOIN ap s ON s.account_id = pr.peer_id AND s.spend > 0 AND s.product IS NOT NULL
-            GROUP BY pr.account_id, s.product
+            SELECT account_id, product, count(buy) OVER w AS buyers, median(buy) OVER w AS med
+            FROM (SELECT *, CASE WHEN spend > 0 THEN spend END AS buy FROM cells
+                  WHERE ttm > 0 AND industry IS NOT NULL)
+            WINDOW w AS (PARTITION BY industry, product ORDER BY ln(ttm)
+                         RANGE BETWEEN {lf} PRECEDING AND {lf} FOLLOWING)
         ),
         port_stats AS (
             SELECT s.product, count(*) AS buyers, median(s.spend) AS med
@@ -185,8 +192,8 @@ def whitespace(
             WHERE s.spend > 0 AND s.product IS NOT NULL GROUP BY s.product
         ),
         pipe AS ({_pipeline_sql(con, False)})
-        SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, pr.product,
-               coalesce(s.spend, 0) AS ttm, coalesce(s.spend, 0) > 0 AS filled,
+        SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, g.product,
+               coalesce(g.spend, 0) AS ttm, coalesce(g.spend, 0) > 0 AS filled,
                CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
                g.n_ind,
                CASE WHEN g.by_industry THEN g.n_ind
@@ -194,12 +201,11 @@ def whitespace(
                coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
                CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
                coalesce(pp.pipeline, 0) AS pipeline
-        FROM grp g CROSS JOIN prod pr
-        LEFT JOIN ap s ON s.account_id = g.account_id AND s.product = pr.product
-        LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = pr.product
-        LEFT JOIN port_stats ps ON ps.product = pr.product
-        LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = pr.product
-        ORDER BY g.account_id, pr.product
+        FROM cells g
+        LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
+        LEFT JOIN port_stats ps ON ps.product = g.product
+        LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
+        ORDER BY g.account_id, g.product
     """
     df = frame(con, sql, [start, end])
     products = sorted(df["product"].dropna().unique().tolist())
@@ -207,6 +213,7 @@ def whitespace(
     empty = ~df["filled"]
     df["potential"] = np.where(empty, df["med"].fillna(0.0), np.nan)
     df["reason"] = _reasons(df, empty, settings)
+    df["buyers"] = df["buyers"].astype("Int64").mask(~empty)  # peers buying: empty cells only
     cols = [
         "account_id",
         "account_name",
@@ -251,7 +258,12 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
         np.where(
             df["industry"].isna(),
             "no industry",
-            "only " + df["n_ind"].astype(int).astype(str) + " " + ind + " peers of similar size",
+            "only "
+            + df["n_ind"].astype(int).astype(str)
+            + " "
+            + ind
+            + np.where(df["n_ind"] == 1, " peer", " peers")
+            + " of similar size",
         ),
     )
     r_port = np.where(
