@@ -1,0 +1,217 @@
+"""Tiering against hand-computed scores (default weights: expansion potential 30, strategic fit
+25, current revenue 20, executive access 15, reference value 10; Tier 1 >= 3.8, Tier 2 >= 2.8).
+
+As of 2024-03-15 (the latest revenue date, in the last month of 2024Q1): 2024Q1 is complete,
+TTM(2024Q1) covers 2023-04-01..2024-03-31 and TTM(2023Q1) covers 2022-04-01..2023-03-31.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kamdash import tiering
+from kamdash.missing import Missing
+from kamdash.settings import Settings
+from tests.helpers import canonical_db
+
+ACCOUNTS = [
+    {"account_id": "A", "account_name": "Acme", "tier": "Tier 2", "region": "EU"},
+    {"account_id": "B", "account_name": "Bolt", "tier": "Tier 2", "region": "EU"},
+    {"account_id": "C", "account_name": "Cora", "tier": "Tier 1", "region": "US"},
+    {"account_id": "D", "account_name": "Dyna", "tier": "Tier 3", "region": "US"},
+    {"account_id": "E", "account_name": "Eon", "tier": "Tier 3", "region": "US"},
+    {"account_id": "F", "account_name": "Fizz"},  # no tier, no region, no revenue
+]
+# TTM(2024Q1): A 500, B 400, C 300, D 200, E 100 -> quintiles 5, 4, 3, 2, 1 (n = 5 active)
+REVENUE = [
+    {"account_id": a, "date": "2024-03-15", "amount": x}
+    for a, x in [("A", 500), ("B", 400), ("C", 300), ("D", 200), ("E", 100)]
+] + [  # TTM(2023Q1): A 400, D 250 (B, C, E are new logos)
+    {"account_id": "A", "date": "2023-03-15", "amount": 400},
+    {"account_id": "D", "date": "2023-03-15", "amount": 250},
+]
+SCORES = [
+    # A: reference value missing -> weights renormalised over 90
+    {"account_id": "A", "expansion_potential": 5, "strategic_fit": 4, "executive_access": 3},
+    {
+        "account_id": "B",
+        "expansion_potential": 5,
+        "strategic_fit": 2,
+        "executive_access": 2,
+        "reference_value": 2,
+    },
+]
+
+
+def db(**extra):
+    tables = {"accounts": ACCOUNTS, "revenue": REVENUE, "scores": SCORES}
+    tables.update(extra)
+    return canonical_db(**{k: v for k, v in tables.items() if v is not None})
+
+
+def row(ts, account_id):
+    return ts.table.set_index("account_id").loc[account_id]
+
+
+def test_score_with_a_missing_criterion_renormalises_weights():
+    ts = tiering.tier_scores(db(), Settings())
+    a = row(ts, "A")
+    # A: 30*5 + 25*4 + 20*5 (revenue quintile 5) + 15*3 = 150 + 100 + 100 + 45 = 395 over
+    # weights 30 + 25 + 20 + 15 = 90 (reference value missing) -> 395 / 90 = 4.3889 -> Tier 1
+    assert a["tier_score"] == pytest.approx(395 / 90)
+    assert a["criteria"] == 4
+    assert math.isnan(a["reference_value"])
+    assert a["suggested_tier"] == "Tier 1"
+    assert a["fit"] == "under-served"  # assigned Tier 2 < suggested Tier 1
+    assert a["fit_text"] == "assigned lower than suggested"
+    b = tiering.tier_breakdown(ts, "A")
+    assert list(b["criterion"]) == [
+        "expansion_potential",  # 30*5/90 = 1.667
+        "strategic_fit",  # 25*4/90 = 1.111 (ties with current revenue; bigger weight first)
+        "current_revenue",  # 20*5/90 = 1.111
+        "executive_access",  # 15*3/90 = 0.5
+    ]
+    assert list(b["contribution"]) == pytest.approx([150 / 90, 100 / 90, 100 / 90, 45 / 90])
+    assert b["contribution"].sum() == pytest.approx(395 / 90)
+    assert list(b["share"]) == pytest.approx([30 / 90, 25 / 90, 20 / 90, 15 / 90])
+    assert tiering.tier_explanation(ts, "A") == (
+        "Tier 1 (score 4.39 ≥ 3.80): expansion potential 5 × 33% = 1.67 · "
+        "strategic fit 4 × 28% = 1.11 · current revenue 5 × 22% = 1.11 · "
+        "executive access 3 × 17% = 0.50; not scored: reference value (weights renormalised)"
+    )
+
+
+def test_all_criteria_tier_2_and_fits():
+    ts = tiering.tier_scores(db(), Settings())
+    # B: (30*5 + 25*2 + 20*4 + 15*2 + 10*2) / 100 = (150+50+80+30+20)/100 = 3.30 -> Tier 2
+    assert row(ts, "B")["tier_score"] == pytest.approx(3.30)
+    assert row(ts, "B")["suggested_tier"] == "Tier 2"
+    assert row(ts, "B")["fit"] == "match"
+    # C: no scores row: current revenue only, quintile 3 -> 3.0 -> Tier 2; assigned Tier 1
+    assert row(ts, "C")["tier_score"] == 3.0
+    assert row(ts, "C")["fit"] == "over-served"
+    assert row(ts, "D")["tier_score"] == 2.0 and row(ts, "D")["suggested_tier"] == "Tier 3"
+    assert row(ts, "D")["fit"] == "match"
+    # F: no TTM revenue scores 1 on current revenue; no assigned tier
+    assert row(ts, "F")["current_revenue"] == 1.0
+    assert row(ts, "F")["fit"] == "unassigned"
+    assert "Tier 2 (score 3.30 ≥ 2.80, < 3.80)" in tiering.tier_explanation(ts, "B")
+    assert tiering.tier_explanation(ts, "D").startswith("Tier 3 (score 2.00 < 2.80)")
+    assert list(ts.table["account_id"][:2]) == ["A", "B"]  # sorted by score desc
+
+
+def test_revenue_quintile_boundaries():
+    # 10 active accounts with TTM 1..10: quintile = ceil(5 k / 10), k = rank from the bottom
+    # k:        1 2 3 4 5 6 7 8 9 10
+    # quintile: 1 1 2 2 3 3 4 4 5 5
+    accounts = [{"account_id": f"a{i:02d}", "account_name": f"n{i}"} for i in range(1, 11)]
+    revenue = [{"account_id": f"a{i:02d}", "date": "2024-03-15", "amount": i} for i in range(1, 11)]
+    accounts += [{"account_id": "neg", "account_name": "credit only"}]
+    revenue += [{"account_id": "neg", "date": "2024-03-15", "amount": -5}]  # TTM <= 0: not active
+    ts = tiering.tier_scores(canonical_db(accounts=accounts, revenue=revenue), Settings())
+    q = ts.table.set_index("account_id")["current_revenue"]
+    assert [q[f"a{i:02d}"] for i in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert q["neg"] == 1
+    assert ts.notes == ["no scores sheet in this extract: tiers use current revenue only"]
+
+
+def test_revenue_quintile_ties_share_the_higher_quintile():
+    # TTM 10, 20, 20, 40 (n = 4): k = 1, 3, 3, 4 -> ceil(5/4)=2, ceil(15/4)=4, 4, ceil(20/4)=5
+    accounts = [{"account_id": x, "account_name": x} for x in "wxyz"]
+    revenue = [
+        {"account_id": x, "date": "2024-03-15", "amount": a}
+        for x, a in zip("wxyz", [10, 20, 20, 40], strict=True)
+    ]
+    ts = tiering.tier_scores(canonical_db(accounts=accounts, revenue=revenue), Settings())
+    q = ts.table.set_index("account_id")["current_revenue"]
+    assert [q[x] for x in "wxyz"] == [2, 4, 4, 5]
+
+
+def test_what_if_weights_move_b_from_tier_2_to_tier_1_without_touching_settings():
+    settings = Settings()
+    con = db()
+    out = tiering.what_if(con, settings, {"expansion_potential": 100})
+    new, moves = out
+    # B: (100*5 + 25*2 + 20*4 + 15*2 + 10*2) / (100+25+20+15+10) = 680 / 170 = 4.0 -> Tier 1
+    assert row(new, "B")["tier_score"] == pytest.approx(4.0)
+    assert row(new, "B")["suggested_tier"] == "Tier 1"
+    # A: (500 + 100 + 100 + 45) / 160 = 4.656 stays Tier 1; C..F have no expansion score
+    assert row(new, "A")["tier_score"] == pytest.approx(745 / 160)
+    assert moves.to_dict("records") == [
+        {
+            "from_tier": "Tier 2",
+            "to_tier": "Tier 1",
+            "count": 1,
+            "account_ids": ["B"],
+            "accounts": ["Bolt"],
+        }
+    ]
+    assert settings.tier_weights["expansion_potential"] == 30.0
+    assert tiering.tier_moves(new, new).empty
+
+
+def test_weight_for_an_optional_criterion_is_used_when_set():
+    scores = [{"account_id": "A", "expansion_potential": 5, "competitive_position": 1}]
+    con = db(scores=scores)
+    base = tiering.tier_scores(con, Settings())
+    # default weights do not include competitive_position: A = (150 + 100) / 50 = 5.0
+    assert row(base, "A")["tier_score"] == pytest.approx(5.0)
+    ts = tiering.tier_scores(con, Settings(), weights={"competitive_position": 50})
+    # (30*5 + 20*5 + 50*1) / (30 + 20 + 50) = 300 / 100 = 3.0
+    assert row(ts, "A")["tier_score"] == pytest.approx(3.0)
+    assert "competitive_position" in ts.criteria
+
+
+def test_missing_tables():
+    # no scores and no revenue: nothing to score
+    con = canonical_db(accounts=ACCOUNTS)
+    out = tiering.tier_scores(con, Settings())
+    assert isinstance(out, Missing) and out.table == "scores"
+    assert isinstance(tiering.tier_scores(canonical_db(), Settings()), Missing)
+    # scores only: revenue criterion dropped, weights renormalised over the sheet's criteria
+    con = canonical_db(accounts=ACCOUNTS, scores=SCORES)
+    ts = tiering.tier_scores(con, Settings())
+    # A: (150 + 100 + 45) / 70 = 4.214
+    assert row(ts, "A")["tier_score"] == pytest.approx(295 / 70)
+    assert "current_revenue" not in ts.criteria
+    assert math.isnan(row(ts, "F")["tier_score"]) and row(ts, "F")["fit"] is None
+    hm = tiering.tier_heatmap(con, Settings(), "region", "revenue")
+    assert isinstance(hm, Missing) and hm.table == "revenue"
+
+
+def test_heatmap_revenue_count_and_nrr_by_assigned_tier():
+    con = db()
+    rev = tiering.tier_heatmap(con, Settings(), "region", "revenue")
+    # Tier 2 x EU: A 500 + B 400 = 900; Tier 3 x US: D 200 + E 100 = 300; Tier 1 x US: C 300
+    assert rev.loc["Tier 2", "EU"] == 900
+    assert rev.loc["Tier 3", "US"] == 300
+    assert rev.loc["Tier 1", "US"] == 300
+    assert rev.loc["Unassigned", "(none)"] == 0  # F
+    assert rev.loc["Tier 3", "All"] == 300
+    assert list(rev.index) == ["Tier 1", "Tier 2", "Tier 3", "Unassigned"]
+    cnt = tiering.tier_heatmap(con, Settings(), "region", "count")
+    assert cnt.loc["Tier 3", "US"] == 2 and cnt.loc["Unassigned", "(none)"] == 1
+    assert cnt.loc["Tier 2", "US"] == 0
+    nrr = tiering.tier_heatmap(con, Settings(), "region", "nrr")
+    # Tier 2 x EU: cohort {A} (B has no TTM a year ago): 500 / 400 = 1.25
+    assert nrr.loc["Tier 2", "EU"] == pytest.approx(1.25)
+    # Tier 3 x US: cohort {D} (E is new): 200 / 250 = 0.8
+    assert nrr.loc["Tier 3", "US"] == pytest.approx(0.8)
+    # Tier 1 x US: C has no TTM a year ago: no cohort -> NaN
+    assert math.isnan(nrr.loc["Tier 1", "US"])
+    # column All per tier: Tier 2 -> 1.25, Tier 3 -> 0.8, Tier 1 and Unassigned: no cohort
+    assert nrr["All"].dropna().tolist() == pytest.approx([1.25, 0.8])
+
+
+def test_heatmap_by_suggested_tier():
+    con = db()
+    ts = tiering.tier_scores(con, Settings())
+    cnt = tiering.tier_heatmap(con, Settings(), "region", "count", tiers=ts)
+    # suggested: A Tier 1 (EU), B Tier 2 (EU), C Tier 2 (US), D, E, F Tier 3
+    assert cnt.loc["Tier 1", "EU"] == 1
+    assert cnt.loc["Tier 2", "All"] == 2
+    assert cnt.loc["Tier 3", "US"] == 2 and cnt.loc["Tier 3", "(none)"] == 1
+    with pytest.raises(ValueError):
+        tiering.tier_heatmap(con, Settings(), "account_name; drop table x", "count")
