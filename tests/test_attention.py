@@ -1,0 +1,77 @@
+"""The attention list by hand. As of 2024-03-31 (latest revenue date): Q = 2024Q1 (complete),
+TTM(Q) = 2023-04-01..2024-03-31, TTM(Q-4) = 2022-04-01..2023-03-31; revenue starts in 2022Q2,
+so the year-ago TTM is fully inside the data. shrinking_ratio 0.9."""
+
+from __future__ import annotations
+
+from kamdash.attention import needing_attention
+from kamdash.missing import Missing
+from kamdash.settings import Settings
+from tests.helpers import canonical_db
+
+ACCOUNTS = [
+    {"account_id": "A", "account_name": "Acme", "owner": "kim", "tier": "Tier 1",
+     "plan_updated": "2024-03-15"},  # 16 days <= 31: fresh
+    {"account_id": "B", "account_name": "Bolt", "owner": "lee", "tier": "Tier 2",
+     "plan_updated": "2023-06-01"},  # 304 days > 92: stale
+    {"account_id": "C", "account_name": "Cora", "owner": "kim",
+     "plan_updated": "2024-03-01"},  # no tier: 30 days <= 183
+    {"account_id": "D", "account_name": "Dyna", "owner": "lee", "tier": "Tier 3",
+     "plan_updated": "2024-03-01"},
+]  # fmt: skip
+REVENUE = [
+    # A: TTM(Q-4) = 100 + 100 = 200, TTM(Q) = 154 -> 154/200 = 0.77 < 0.9: shrinking, -23%
+    {"account_id": "A", "date": "2022-04-15", "amount": 100},
+    {"account_id": "A", "date": "2023-02-01", "amount": 100},
+    {"account_id": "A", "date": "2024-03-31", "amount": 154},
+    # B: 900 -> 1000 (growing)
+    {"account_id": "B", "date": "2023-03-01", "amount": 900},
+    {"account_id": "B", "date": "2024-03-01", "amount": 1000},
+    # C: new logo (no TTM a year ago): never shrinking
+    {"account_id": "C", "date": "2024-03-01", "amount": 500},
+    # D: flat 50 -> 50
+    {"account_id": "D", "date": "2023-03-01", "amount": 50},
+    {"account_id": "D", "date": "2024-03-01", "amount": 50},
+]
+CONTACTS = [
+    {"account_id": "A", "name": "a1", "strength": 4},
+    {"account_id": "A", "name": "a2", "strength": 3},
+    {"account_id": "B", "name": "b1", "strength": 5},  # one active: single-threaded
+    {"account_id": "B", "name": "b2", "strength": 1},
+    {"account_id": "C", "name": "c1", "strength": 2},  # none active
+    {"account_id": "D", "name": "d1", "strength": 3},
+    {"account_id": "D", "name": "d2", "strength": 3},
+]
+QBRS = [
+    {"account_id": "A", "date": "2024-03-01", "relationship_depth": 4, "pipeline_coverage": 4},
+    # B: (2 + 2.6) / 2 = 2.3 < 3: red
+    {"account_id": "B", "date": "2024-03-01", "relationship_depth": 2, "pipeline_coverage": 2.6},
+]
+
+
+def test_reasons_and_order():
+    con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE, stakeholders=CONTACTS, qbr=QBRS)
+    out = needing_attention(con, Settings())
+    assert out.missing == []
+    t = out.table
+    # D has no reason; the rest by TTM desc: B 1000, C 500, A 154
+    assert list(t["account_id"]) == ["B", "C", "A"]
+    assert list(t["ttm"]) == [1000, 500, 154]
+    assert t.columns.tolist() == ["account_id", "account_name", "owner", "tier", "ttm", "reasons"]
+    r = dict(zip(t["account_id"], t["reasons"], strict=True))
+    assert r["B"] == ["single-threaded", "plan stale (304 days)", "red QBR (2.3)"]
+    assert r["C"] == ["single-threaded (no active contact)"]
+    assert r["A"] == ["shrinking: TTM −23% vs a year ago"]
+    assert t.set_index("account_id").loc["B", "owner"] == "lee"
+
+
+def test_missing_tables_drop_their_reasons():
+    con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE)
+    out = needing_attention(con, Settings())
+    assert [m.table for m in out.missing] == ["stakeholders", "qbr"]
+    r = dict(zip(out.table["account_id"], out.table["reasons"], strict=True))
+    assert r == {"B": ["plan stale (304 days)"], "A": ["shrinking: TTM −23% vs a year ago"]}
+    # no revenue either: TTM 0 everywhere, shrinking not checked
+    out = needing_attention(canonical_db(accounts=ACCOUNTS), Settings())
+    assert [m.table for m in out.missing] == ["revenue", "stakeholders", "qbr"]
+    assert isinstance(needing_attention(canonical_db(), Settings()), Missing)
