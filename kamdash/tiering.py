@@ -9,7 +9,8 @@ Definitions (design brief, "Metric definitions"; weights and thresholds from `Se
   `scores` table (expansion_potential, strategic_fit, executive_access, reference_value,
   competitive_position, or any other scores column given a weight), plus `current_revenue`.
 - current_revenue is scored by TTM revenue quintile of quarter Q (default: the last complete
-  quarter) among active accounts (TTM > 0): s = ceil(5 * k / n), k = number of active accounts
+  quarter) among the portfolio's active accounts (TTM > 0; the whole portfolio even on a
+  filtered cursor, so a filter never changes a score): s = ceil(5 * k / n), k = number of active accounts
   with TTM <= the account's TTM, n = number of active accounts. The top quintile scores 5,
   ties share a quintile, a portfolio of one active account scores it 5. Accounts with no TTM
   revenue (none, or TTM <= 0) score 1. Without a revenue table (or without any complete
@@ -30,10 +31,9 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from kamdash.db import columns, frame, has_table, quote_ident, rows
+from kamdash.db import columns, frame, has_table, quote_ident, rows, scalar
 from kamdash.missing import Missing
 from kamdash.periods import period_context, ttm_bounds
-from kamdash.retention import account_ttm
 from kamdash.settings import Settings
 
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
@@ -48,6 +48,20 @@ FIT_TEXT = {
 }
 HEATMAP_DIMENSIONS = ("region", "industry", "owner", "segment")
 HEATMAP_VALUES = ("revenue", "nrr", "count")
+
+
+def unfiltered(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL name of the portfolio's base table behind a (possibly filtered) temp view: scores
+    that rank an account against the portfolio (revenue quintile, whitespace peers) must not
+    change with the global filters. The plain name when there is no base table."""
+    cat = scalar(con, "SELECT current_database()")
+    n = scalar(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
+        "AND table_schema = 'main' AND table_name = ?",
+        [cat, table],
+    )
+    return f"{quote_ident(cat)}.main.{quote_ident(table)}" if n else table
 
 
 def label(criterion: str) -> str:
@@ -99,7 +113,9 @@ def tier_scores(
     w = _weights(settings, weights)
     notes: list[str] = []
     score_cols = (
-        [c for c in columns(con, "scores") if c != "account_id"] if has_table(con, "scores") else []
+        list(dict.fromkeys(c for c in columns(con, "scores") if c != "account_id"))
+        if has_table(con, "scores")
+        else []
     )
     if score_cols:  # only criteria the extract provides (a canonical column may be all NULL)
         counts = rows(
@@ -137,7 +153,13 @@ def tier_scores(
     sheet_crit = [c for c in crit if c != CURRENT_REVENUE]
     ctes, parts_sql = [], []
     if use_revenue:
-        ctes.append(f"ttm AS ({account_ttm(con, qi, settings)})")
+        start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
+        # TTM(a) = Σ amount dated in Q-3..Q, over the whole portfolio (unfiltered) so that a
+        # filter never changes an account's quintile
+        ctes.append(
+            f"ttm AS (SELECT account_id, sum(amount) AS ttm FROM {unfiltered(con, 'revenue')} "
+            f"WHERE date >= DATE '{start}' AND date <= DATE '{end}' GROUP BY account_id)"
+        )
         ctes.append(
             "act AS (SELECT account_id, ttm, count(*) OVER (ORDER BY ttm) AS k, "
             "count(*) OVER () AS n FROM ttm WHERE ttm > 0)"

@@ -7,6 +7,9 @@ Definitions (design brief, "Whitespace potential"; settings.peer_size_factor, pe
   TTM is > 0, empty otherwise.
 - Product universe: the `products` table when present and non-empty, plus any product with
   TTM revenue (so a filled cell never disappears); else the distinct revenue products.
+- Rows: the accounts of `accounts` (filtered when the cursor is); peers and portfolio figures
+  always come from the whole portfolio (the unfiltered snapshot), so filters never change a
+  potential.
 - Peers of account a: other active accounts (TTM > 0) of the same industry whose total TTM is
   within a factor f = peer_size_factor either side (TTM(a)/f <= TTM(p) <= TTM(a)*f). When a has
   fewer than peer_min_count such peers (or no industry, or no TTM), the peers are all other
@@ -35,6 +38,7 @@ from kamdash.db import frame, has_table, scalar
 from kamdash.missing import Missing
 from kamdash.periods import period_context, ttm_bounds
 from kamdash.settings import Settings
+from kamdash.tiering import unfiltered
 
 NO_BU = "(no business unit)"
 
@@ -152,14 +156,15 @@ def whitespace(
     sql = f"""
         WITH ap AS (
             SELECT account_id, nullif(trim(product), '') AS product, sum(amount) AS spend
-            FROM revenue WHERE date >= ? AND date <= ? AND amount IS NOT NULL
+            FROM {unfiltered(con, "revenue")}
+            WHERE date >= ? AND date <= ? AND amount IS NOT NULL
             GROUP BY account_id, nullif(trim(product), '')
         ),
         tot AS (SELECT account_id, sum(spend) AS ttm FROM ap GROUP BY account_id),
         acct AS (
             SELECT a.account_id, a.account_name, nullif(trim(a.industry), '') AS industry,
                    coalesce(t.ttm, 0) AS ttm
-            FROM accounts a LEFT JOIN tot t USING (account_id)
+            FROM {unfiltered(con, "accounts")} a LEFT JOIN tot t USING (account_id)
         ),
         active AS (SELECT * FROM acct WHERE ttm > 0),
         n_active AS (SELECT count(*) AS n FROM active),
@@ -205,6 +210,7 @@ def whitespace(
         LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
         LEFT JOIN port_stats ps ON ps.product = g.product
         LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
+        WHERE g.account_id IN (SELECT account_id FROM accounts)
         ORDER BY g.account_id, g.product
     """
     df = frame(con, sql, [start, end])

@@ -215,3 +215,18 @@ def test_heatmap_by_suggested_tier():
     assert cnt.loc["Tier 3", "US"] == 2 and cnt.loc["Tier 3", "(none)"] == 1
     with pytest.raises(ValueError):
         tiering.tier_heatmap(con, Settings(), "account_name; drop table x", "count")
+
+
+def test_filters_do_not_change_an_accounts_score():
+    from kamdash.filters import Filters, scoped
+
+    con = db()
+    full = tiering.tier_scores(con, Settings()).table.set_index("account_id")
+    us = tiering.tier_scores(scoped(con, Filters(regions=("US",))), Settings())
+    # rows: US accounts only (C, D, E); quintiles still ranked in the whole portfolio
+    assert sorted(us.table["account_id"]) == ["C", "D", "E"]
+    for _, r in us.table.iterrows():
+        assert r["current_revenue"] == full.loc[r["account_id"], "current_revenue"]
+        assert r["tier_score"] == pytest.approx(full.loc[r["account_id"], "tier_score"])
+    eu = tiering.tier_scores(scoped(con, Filters(regions=("EU",))), Settings())
+    assert row(eu, "A")["tier_score"] == pytest.approx(395 / 90)

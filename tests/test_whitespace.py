@@ -204,3 +204,14 @@ def test_business_unit_grid():
 )
 def test_fmt_money(x, text):
     assert fmt_money(x) == text
+
+
+def test_filters_keep_peers_from_the_whole_portfolio():
+    from kamdash.filters import Filters, scoped
+
+    con = db()
+    con.execute("UPDATE accounts SET owner = 'kim' WHERE account_id IN ('R1', 'K1')")
+    ws = ws_mod.whitespace(scoped(con, Filters(owners=("kim",))), Settings())
+    assert sorted(ws.cells["account_id"].unique()) == ["K1", "R1"]
+    assert cell(ws, "R1", "Y")["reason"] == "4 of 5 Retail peers buy it; median $55"
+    assert cell(ws, "K1", "Y")["potential"] == 60
