@@ -669,3 +669,238 @@ def tier_sankey(before: pd.Series, after: pd.Series) -> go.Figure:
     fig = _layout(fig, "Suggested tier: now → with the what-if weights", height=360)
     fig.update_layout(margin=dict(t=70))
     return fig
+
+
+# -- Whitespace --------------------------------------------------------------------------------
+
+
+def whitespace_grid(
+    ttm: pd.DataFrame,
+    potential: pd.DataFrame,
+    pipeline: pd.DataFrame,
+    row_labels: Sequence[str],
+    title: str,
+    currency: str = "$",
+) -> go.Figure:
+    """Rows x products. Filled cells (TTM > 0) in blues labelled with revenue; empty cells in
+    oranges by potential, labelled '+$84k' in italics (grey '·' without potential); cells with
+    open pipeline carry a ◆ in the corner. The three frames share index and columns."""
+    if ttm.empty or not len(ttm.columns):
+        return empty("Nothing to show for these filters")
+    cols = list(ttm.columns)
+    t = ttm.to_numpy(dtype=float)
+    p = potential.reindex(index=ttm.index, columns=cols).to_numpy(dtype=float)
+    pl = pipeline.reindex(index=ttm.index, columns=cols).fillna(0).to_numpy(dtype=float)
+    filled = t > 0
+    z_fill = [
+        [v if f else None for v, f in zip(r, fr, strict=True)]
+        for r, fr in zip(t, filled, strict=True)
+    ]
+    z_pot = [
+        [(v if (not f and v == v and v > 0) else None) for v, f in zip(r, fr, strict=True)]
+        for r, fr in zip(p, filled, strict=True)
+    ]
+    txt_fill = [
+        [fmt.money(v, currency) if f else "" for v, f in zip(r, fr, strict=True)]
+        for r, fr in zip(t, filled, strict=True)
+    ]
+    txt_pot = [
+        [
+            ("" if f else (f"<i>+{fmt.money(v, currency)}</i>" if v == v and v > 0 else "·"))
+            for v, f in zip(r, fr, strict=True)
+        ]
+        for r, fr in zip(p, filled, strict=True)
+    ]
+    xs = list(range(len(cols)))
+    ys = list(range(len(ttm.index)))
+    fig = go.Figure()
+    # empty cells first (a pale grey base under everything, then potential in oranges)
+    fig.add_trace(
+        go.Heatmap(
+            z=[[0 if not f else None for f in fr] for fr in filled],
+            x=xs,
+            y=ys,
+            colorscale=[[0, "#f4f5f7"], [1, "#f4f5f7"]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=z_pot,
+            x=xs,
+            y=ys,
+            text=txt_pot,
+            texttemplate="%{text}",
+            textfont=dict(size=12),
+            colorscale=fmt.SCALE_POTENTIAL,
+            zmin=0,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            customdata=[[[row_labels[i], cols[j]] for j in xs] for i in ys],
+            hovertemplate="%{customdata[0]} · %{customdata[1]}<br>not bought; potential %{text}"
+            "<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=z_fill,
+            x=xs,
+            y=ys,
+            text=txt_fill,
+            texttemplate="%{text}",
+            textfont=dict(size=12),
+            colorscale=fmt.SCALE_REVENUE,
+            zmin=0,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            customdata=[[[row_labels[i], cols[j]] for j in xs] for i in ys],
+            hovertemplate="%{customdata[0]} · %{customdata[1]}<br>TTM revenue %{text}"
+            "<extra></extra>",
+        )
+    )
+    # the text of empty cells is drawn by the potential layer; cells without potential get '·'
+    px, py, ptxt = [], [], []
+    for i in ys:
+        for j in xs:
+            if txt_pot[i][j] == "·":
+                px.append(j)
+                py.append(i)
+                ptxt.append("·")
+    if px:
+        fig.add_trace(
+            go.Scatter(
+                x=px,
+                y=py,
+                mode="text",
+                text=ptxt,
+                textfont=dict(color="#9aa5b1", size=14),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    mx, my, mtxt = [], [], []
+    for i in ys:
+        for j in xs:
+            if pl[i][j] > 0:
+                mx.append(j + 0.36)
+                my.append(i - 0.28)
+                mtxt.append(
+                    f"{row_labels[i]} · {cols[j]}: open pipeline {fmt.money(pl[i][j], currency)}"
+                )
+    if mx:
+        fig.add_trace(
+            go.Scatter(
+                x=mx,
+                y=my,
+                mode="markers",
+                marker=dict(
+                    symbol="diamond", size=9, color="#8e44ad", line=dict(color="white", width=1)
+                ),
+                name="Open pipeline",
+                text=mtxt,
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(
+        tickvals=xs,
+        ticktext=[_wrap(c, 11) for c in cols],
+        side="top",
+        showgrid=False,
+        range=[-0.5, len(cols) - 0.5],
+        tickangle=0,
+    )
+    fig.update_yaxes(
+        tickvals=ys,
+        ticktext=[fmt.short(r, 28) for r in row_labels],
+        autorange="reversed",
+        showgrid=False,
+    )
+    fig = _layout(fig, title, height=130 + 30 * len(ys), showlegend=False)
+    fig.update_layout(margin=dict(t=90))
+    return fig
+
+
+# -- QBR ---------------------------------------------------------------------------------------
+
+
+def qbr_trend(
+    df: pd.DataFrame, dims: Sequence[str], green_min: float, amber_min: float
+) -> go.Figure:
+    """QBR score per review (bars coloured by RAG band, labelled) with the dimensions as thin
+    lines; the RAG bands as a background."""
+    if df.empty:
+        return empty("No QBR held up to this quarter")
+    x = [pd.Timestamp(d).strftime("%b %Y") for d in df["date"]]
+    if len(set(x)) < len(x):
+        x = [pd.Timestamp(d).strftime("%d %b %Y") for d in df["date"]]
+    fig = go.Figure()
+    for lo, hi, band in (
+        (0, amber_min, "red"),
+        (amber_min, green_min, "amber"),
+        (green_min, 5.4, "green"),
+    ):
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=fmt.RAG_COLORS[band], opacity=0.07, line_width=0)
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=df["score"].astype(float),
+            marker_color=[fmt.RAG_COLORS.get(r) for r in df["rag"]],
+            text=[f"{v:.1f}" for v in df["score"].astype(float)],
+            textposition="outside",
+            textfont=dict(size=14),
+            name="QBR score",
+            width=0.5,
+            hovertemplate="%{x}: score %{y:.2f}<extra></extra>",
+        )
+    )
+    dash = ("dot", "dash", "dashdot", "longdash")
+    for k, d in enumerate(dims):
+        if d not in df:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=df[d].astype(float),
+                mode="lines+markers",
+                name=d.replace("_", " ").capitalize(),
+                line=dict(color=fmt.PALETTE[(k + 1) % len(fmt.PALETTE)], width=2, dash=dash[k % 4]),
+                marker=dict(size=6),
+                hovertemplate=f"{d.replace('_', ' ')} %{{x}}: %{{y:g}}<extra></extra>",
+            )
+        )
+    fig.update_yaxes(range=[0, 5.6], tickvals=[1, 2, 3, 4, 5], title="1–5")
+    fig.update_xaxes(type="category")
+    fig = _layout(fig, "QBR score per review", height=360)
+    fig.update_layout(
+        bargap=0.4, legend=dict(orientation="h", y=-0.12, yanchor="top", x=0, xanchor="left")
+    )
+    return fig
+
+
+def account_revenue(df: pd.DataFrame, currency: str = "$") -> go.Figure:
+    """Quarter revenue bars of one account (df: label, revenue, partial)."""
+    if df.empty:
+        return empty("No revenue for this account")
+    vals = df["revenue"].astype(float)
+    fig = go.Figure(
+        go.Bar(
+            x=df["label"],
+            y=vals,
+            marker_color=[
+                fmt.NEUTRAL if p else fmt.PRIMARY for p in df.get("partial", [False] * len(df))
+            ],
+            text=[fmt.money(v, currency) for v in vals],
+            textposition="outside",
+            textfont=dict(size=11),
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
+    ticks, labels = _money_ticks([0, float(vals.max()) * 1.15], currency)
+    fig.update_yaxes(tickvals=ticks, ticktext=labels, range=[0, float(vals.max()) * 1.18])
+    fig.update_xaxes(type="category")
+    return _layout(fig, "Revenue per quarter", height=300, showlegend=False)

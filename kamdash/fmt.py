@@ -6,8 +6,7 @@ each RAG band has one colour used everywhere (sidebar, tables, charts).
 
 from __future__ import annotations
 
-import math
-from numbers import Number
+import pandas as pd
 
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
 UNTIERED = "No tier"
@@ -46,18 +45,19 @@ SCALE_POTENTIAL = [[0.0, "#fff3e6"], [0.5, "#f5b47a"], [1.0, "#c25a0b"]]
 SCALE_SCORE = [[0.0, "#c62828"], [0.5, "#f6e7a8"], [1.0, "#2e7d32"]]  # 1..5
 
 
-def _missing(x) -> bool:
+def is_missing(x) -> bool:
+    """None, NaN, NaT or pd.NA."""
     if x is None:
         return True
     try:
-        return isinstance(x, Number) and math.isnan(float(x))
+        return bool(pd.isna(x))
     except (TypeError, ValueError):
         return False
 
 
 def money(x, currency: str = "$", digits: int | None = None) -> str:
     """$1.2M, $350k, $900; '–' for None/NaN."""
-    if _missing(x):
+    if is_missing(x):
         return "–"
     x = float(x)
     a = abs(x)
@@ -72,19 +72,19 @@ def money(x, currency: str = "$", digits: int | None = None) -> str:
 
 
 def signed_money(x, currency: str = "$") -> str:
-    if _missing(x):
+    if is_missing(x):
         return "–"
     return ("+" if float(x) > 0 else "") + money(x, currency)
 
 
 def pct(x, digits: int = 0) -> str:
     """A ratio as a percent: 1.12 -> '112%'; '–' for None/NaN."""
-    return "–" if _missing(x) else f"{float(x) * 100:.{digits}f}%"
+    return "–" if is_missing(x) else f"{float(x) * 100:.{digits}f}%"
 
 
 def pts(x, digits: int = 0) -> str:
     """A change of a ratio in percentage points: 0.031 -> '+3 pts'."""
-    if _missing(x):
+    if is_missing(x):
         return "–"
     v = float(x) * 100
     if abs(v) < 1 and digits == 0:
@@ -93,15 +93,15 @@ def pts(x, digits: int = 0) -> str:
 
 
 def number(x, digits: int = 0) -> str:
-    return "–" if _missing(x) else f"{float(x):,.{digits}f}"
+    return "–" if is_missing(x) else f"{float(x):,.{digits}f}"
 
 
 def score(x) -> str:
-    return "–" if _missing(x) else f"{float(x):.1f}"
+    return "–" if is_missing(x) else f"{float(x):.1f}"
 
 
 def rag_of(value, green_min: float, amber_min: float) -> str | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     v = float(value)
     return "green" if v >= green_min else "amber" if v >= amber_min else "red"
@@ -118,7 +118,15 @@ def short(text, width: int = 22) -> str:
 
 
 def days(x) -> str:
-    if _missing(x):
+    if is_missing(x):
         return "–"
     n = int(x)
     return f"{n:,} day" + ("" if n == 1 else "s")
+
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
+
+
+def md(text) -> str:
+    """Text from an extract made safe to embed in Markdown (no links, images or emphasis)."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))

@@ -198,6 +198,6 @@ with right:
     if not changed:
         st.caption("The weights are the settings' weights: move a slider to compare.")
     for r in moves.itertuples(index=False):
-        names = f.names(r.account_ids, r.accounts)
+        names = [fmt.md(n) for n in f.names(r.account_ids, r.accounts)]
         more = f" and {len(names) - 5} more" if len(names) > 5 else ""
         st.markdown(f"**{r.from_tier} → {r.to_tier}** ({r.count}): {', '.join(names[:5])}{more}")

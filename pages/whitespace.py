@@ -1,5 +1,145 @@
-"""whitespace (placeholder)."""
+"""Whitespace: accounts x products (or one account's business units x products), and the
+biggest opportunities with their reasons."""
 
-from kamdash import ui
+import streamlit as st
 
-f = ui.page("whitespace")
+from kamdash import figures, fmt, ui
+from kamdash.whitespace import business_unit_grid, whitespace
+
+f = ui.page("Whitespace")
+s = f.settings
+ws = whitespace(f.con, s, qi=f.quarter)
+if ui.is_missing(ws):
+    ui.missing(ws)
+    st.stop()
+st.caption(
+    f"TTM to **{f.quarter_label()}**. Filled cells (blue): what the account buys. Empty cells "
+    "(orange, +amount): potential = what comparable accounts (same industry, similar size) "
+    "spend on that product, the peer median. ◆ marks open pipeline."
+)
+for n in ws.notes:
+    ui.missing(n)
+
+cells = ws.cells
+accounts = (
+    cells[["account_id", "account_name", "industry", "account_ttm"]]
+    .drop_duplicates("account_id")
+    .sort_values(["account_ttm", "account_id"], ascending=[False, True])
+)
+modes = {"accounts": "Accounts × products", "account": "One account: business units × products"}
+mode = st.radio(
+    "Grid",
+    list(modes),
+    format_func=modes.get,
+    horizontal=True,
+    key="ws_mode",
+    bind="query-params",
+    persist_state="session",
+    label_visibility="collapsed",
+)
+
+if mode == "accounts":
+    c1, c2 = st.columns([2, 3])
+    industries = sorted(i for i in accounts["industry"].dropna().unique())
+    industry = c1.selectbox(
+        "Industry",
+        ["All", *industries],
+        key="ws_industry",
+        bind="query-params",
+        persist_state="session",
+        help="The group of accounts in the grid (the sidebar filters apply too).",
+    )
+    group = accounts if industry == "All" else accounts[accounts["industry"] == industry]
+    n_max = len(group)
+    top_n = c2.slider(
+        "Accounts shown (largest by TTM revenue)",
+        1,
+        max(1, min(40, n_max)),
+        min(20, n_max) or 1,
+        key="ws_top",
+        disabled=n_max <= 1,
+    )
+    ids = list(group["account_id"].head(top_n))
+    labels = f.names(ids, group["account_name"].head(top_n))
+    grid = ws.grid("ttm").reindex(ids)
+    fig = figures.whitespace_grid(
+        grid,
+        ws.grid("potential").reindex(ids),
+        ws.grid("pipeline").reindex(ids),
+        labels,
+        f"Accounts × products{'' if industry == 'All' else ' · ' + industry}",
+        f.currency,
+    )
+    ui.plot(fig, key="ws_grid")
+    if n_max > top_n:
+        ui.note(f"The {top_n} largest of {n_max} accounts by TTM revenue are shown.")
+else:
+    ids = list(accounts["account_id"])
+    names = dict(zip(accounts["account_id"], accounts["account_name"], strict=True))
+    acc = st.selectbox(
+        "Account",
+        ids,
+        format_func=lambda a: f"{f.name(a, names.get(a))} ({a})" if not f.anonymous else a,
+        key="ws_account",
+        persist_state="session",
+    )
+    bu = business_unit_grid(f.con, s, acc, ws=ws)
+    if ui.is_missing(bu):
+        ui.missing(bu)
+    else:
+        for n in bu.notes:
+            ui.missing(n)
+        g = bu.grid("ttm")
+        ui.plot(
+            figures.whitespace_grid(
+                g,
+                bu.grid("potential"),
+                bu.grid("pipeline"),
+                [str(x) for x in g.index],
+                f"{f.name(acc, names.get(acc))}: business units × products",
+                f.currency,
+            ),
+            key="bu_grid",
+        )
+        st.page_link(
+            "pages/qbr.py",
+            label="Open this account's QBR scorecard",
+            query_params={"account": acc},
+            icon=":material/arrow_forward:",
+        )
+
+st.subheader("Biggest opportunities")
+c1, c2 = st.columns([3, 2])
+n_top = c2.slider("Show", 5, 50, 15, step=5, key="ws_rank_n")
+ranked = ws.ranked()
+if mode == "accounts" and industry != "All":
+    ranked = ranked[ranked["account_id"].isin(set(group["account_id"]))]
+c1.caption(
+    f"{len(ranked):,} empty cells with potential"
+    + (f" in {fmt.md(industry)}" if mode == "accounts" and industry != "All" else "")
+    + f"; the {min(n_top, len(ranked))} largest:"
+)
+top = ranked.head(n_top)
+if top.empty:
+    st.info("No empty cell with potential for these accounts.", icon=":material/info:")
+else:
+    st.dataframe(
+        {
+            "Account": f.names(top["account_id"], top["account_name"]),
+            "QBR": [ui.qbr_url(a) for a in top["account_id"]],
+            "Product": list(top["product"]),
+            "Potential": [f.money(v) for v in top["potential"]],
+            "Open pipeline": [
+                f.money(p) if ip else ""
+                for p, ip in zip(top["pipeline"], top["in_pipeline"], strict=True)
+            ],
+            "Why": list(top["reason"]),
+        },
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width="small"),
+            "Potential": st.column_config.TextColumn(width="small"),
+            "Open pipeline": st.column_config.TextColumn(width="small"),
+        },
+    )
