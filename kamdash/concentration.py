@@ -17,23 +17,22 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame, has_table
+from kamdash.db import frame
 from kamdash.periods import PeriodContext, period_context, quarter_label
-from kamdash.retention import account_groups_cte, account_quarters, nullable
+from kamdash.retention import account_quarters, grouped_grid, nullable, table_exists
 from kamdash.settings import Settings
 
 
 def _ranked_sql(con, aq: str, qi: int, by: str | None) -> str:
     return f"""
-    WITH ag AS ({account_groups_cte(con, aq, by)}),
     -- TTM(a, qi) = sum rev(a, qi-3..qi); active accounts only (TTM > 0)
-    t AS (SELECT account_id, sum(rev) AS ttm FROM {aq} WHERE q BETWEEN {qi - 3} AND {qi}
-          GROUP BY account_id HAVING sum(rev) > 0)
+    WITH t AS (SELECT grp, account_id, ttm FROM {grouped_grid(con, aq, by)}
+               WHERE q = {qi} AND ttm > 0)
     SELECT grp, account_id, ttm,
         row_number() OVER (PARTITION BY grp ORDER BY ttm DESC, account_id) AS rank,
         count(*) OVER (PARTITION BY grp) AS n,
         sum(ttm) OVER (PARTITION BY grp) AS total
-    FROM t JOIN ag USING (account_id)
+    FROM t
     """
 
 
@@ -52,7 +51,7 @@ def concentration(
     cols = ["quarter", "period", "accounts", "ttm_total", "top10_accounts", "top10_share"]
     cols += ["top20_accounts", "top20_share", "hhi"]
     empty = pd.DataFrame(columns=(["group"] if by else []) + cols)
-    if qi is None or not has_table(con, "revenue"):
+    if qi is None or not table_exists(con, "revenue"):
         if by is None and qi is not None:
             empty.loc[0] = [qi, quarter_label(qi, ctx.fy_start), 0, 0.0, 0, None, 0, None, None]
         return empty
@@ -95,7 +94,7 @@ def pareto(
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
     cols = ["rank", "account_id", "ttm", "cum_accounts_share", "cum_revenue_share"]
-    if qi is None or not has_table(con, "revenue"):
+    if qi is None or not table_exists(con, "revenue"):
         return pd.DataFrame(columns=(["group"] if by else []) + cols)
     aq = account_quarters(con, settings)
     sql = f"""

@@ -15,26 +15,29 @@ Public helpers other metric modules build on:
   for quarter `qi`, straight from `revenue` (range predicates on `date`). Accounts without a
   revenue row in the window are absent (their TTM is 0). Embed it as a CTE/subquery; it runs
   on any cursor (it only names `revenue`, so it is filtered when the cursor is scoped).
-- `account_quarters(con, settings)` -> name of a per-cursor TEMP table
-  `(account_id, q, rev)` = quarter revenue per account, built once per cursor and fiscal
-  start month and reused by every metric (one scan of `revenue`). Snapshots are immutable;
-  if you mutate `revenue` on a cursor, call `clear_cache(con)`.
+- `account_quarters(con, settings)` -> name of a per-cursor TEMP table: the dense
+  account x quarter grid `(account_id, q, rev, ttm, rev_prev, ttm_prev, first_pos,
+  wallet)`, built once per cursor (one scan of `revenue`) and reused by every metric, so a
+  page's whole metric set costs about one scan-and-group of the revenue table. Snapshots are
+  immutable; if you mutate `revenue`/`wallet` on a cursor, call `clear_cache(con)`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame, has_table, rows
+from kamdash.db import frame, rows, scalar
 from kamdash.periods import (
     PeriodContext,
     is_partial,
     period_context,
     quarter_label,
+    quarter_of,
     quarter_sql,
     ttm_bounds,
 )
@@ -62,25 +65,83 @@ def account_ttm(con: duckdb.DuckDBPyConnection, qi: int, settings: Settings) -> 
     )
 
 
-def _aq_name(settings: Settings) -> str:
-    return f"_kd_aq_{int(settings.fiscal_year_start_month)}"
+def _aq_name(settings: Settings) -> tuple[str, int | None]:
+    fy = int(settings.fiscal_year_start_month)
+    upto = quarter_of(dt.date.fromisoformat(settings.as_of), fy) if settings.as_of else None
+    return f"_kd_aq_{fy}" + ("" if upto is None else f"_{upto}"), upto
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether `name` (one of our own table names, never user text) resolves on this cursor:
+    a base table, or the temp view / temp table shadowing it. Cheaper than
+    information_schema (a metric page asks this often)."""
+    try:
+        con.execute(f"SELECT 1 FROM {name} LIMIT 0").fetchall()
+        return True
+    except duckdb.CatalogException:
+        return False
 
 
 def account_quarters(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    """Name (`temp.main._kd_aq_<fy>`) of the per-cursor table of quarter revenue per account.
+    """Name (`temp.main._kd_aq_<fy>[_<as-of quarter>]`) of the per-cursor account x quarter grid.
 
-    Columns: account_id VARCHAR, q BIGINT (quarter index, see periods.py), rev DOUBLE.
+    Rows: (account, quarter) pairs, for quarters from the first quarter with data to the last
+    (or the user-set as-of quarter if later), where any of the values below comes from a
+    revenue row; a missing pair has all of them 0. Columns: account_id VARCHAR, q BIGINT
+    (quarter index, see periods.py), rev DOUBLE = rev(a, q), ttm = TTM(a, q),
+    rev_prev = rev(a, q-4), ttm_prev = TTM(a, q-4), first_pos = the account's first quarter
+    with rev > 0 (NULL if none), wallet DOUBLE = the wallet estimate applying to q (see
+    wallet.py; NULL when none or no wallet table).
     Built on first use with one scan of `revenue` (rows with a NULL account, date or amount are
     ignored), then reused by every metric on the same cursor.
     """
-    name = _aq_name(settings)
-    q = quarter_sql("date", settings.fiscal_year_start_month)
-    # rev(a, Q) = sum(amount) of a's rows dated in Q
+    name, upto = _aq_name(settings)
+    if table_exists(con, f"temp.main.{name}"):  # built earlier on this cursor
+        return f"temp.main.{name}"
+    fy = int(settings.fiscal_year_start_month)
+    q = quarter_sql("date", fy)
+    if table_exists(con, "wallet"):
+        from kamdash.wallet import wallet_by_quarter_sql  # (import cycle)
+
+        wallet_cte = f", wq AS ({wallet_by_quarter_sql(settings, 'bounds')})"
+        wallet_join = "LEFT JOIN wq ON wq.account_id = f.account_id AND wq.q = f.q"
+        wallet_col = "wq.wallet"
+    else:
+        wallet_cte, wallet_join, wallet_col = "", "", "NULL::DOUBLE"
+    hi = "max(q)" if upto is None else f"greatest(max(q), {int(upto)})"
     con.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {name} AS "
-        f"SELECT account_id, {q} AS q, sum(amount) AS rev FROM revenue "
-        "WHERE account_id IS NOT NULL AND date IS NOT NULL AND amount IS NOT NULL "
-        "GROUP BY ALL"
+        f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        -- rev(a, q) = sum(amount) of a's rows dated in quarter q
+        WITH raw AS (
+            SELECT account_id, {q} AS q, sum(amount) AS rev FROM revenue
+            WHERE account_id IS NOT NULL AND date IS NOT NULL AND amount IS NOT NULL
+            GROUP BY ALL
+        ),
+        bounds AS (SELECT min(q) AS lo, {hi} AS hi FROM raw),
+        -- each rev(a, q) feeds rev(a, q) and TTM(a, q..q+3):
+        -- TTM(a, Q) = rev(a, Q-3) + ... + rev(a, Q)
+        cur AS (
+            SELECT account_id, q + k AS q,
+                coalesce(sum(rev) FILTER (k = 0), 0) AS rev, sum(rev) AS ttm
+            FROM raw, range(4) r(k) WHERE q + k <= (SELECT hi FROM bounds) GROUP BY ALL
+        ),
+        -- and, four quarters later, rev_prev(a, q+4) and TTM_prev(a, q+4)
+        fan AS (
+            SELECT coalesce(c.account_id, p.account_id) AS account_id,
+                coalesce(c.q, p.q + 4) AS q,
+                coalesce(c.rev, 0) AS rev, coalesce(c.ttm, 0) AS ttm,
+                coalesce(p.rev, 0) AS rev_prev, coalesce(p.ttm, 0) AS ttm_prev
+            FROM cur c FULL JOIN
+                (SELECT * FROM cur WHERE q + 4 <= (SELECT hi FROM bounds)) p
+                ON p.account_id = c.account_id AND p.q + 4 = c.q
+        ),
+        fp AS (SELECT account_id, min(q) FILTER (rev > 0) AS first_pos FROM raw GROUP BY ALL)
+        {wallet_cte}
+        SELECT f.account_id, f.q, f.rev, f.ttm, f.rev_prev, f.ttm_prev, fp.first_pos,
+            {wallet_col} AS wallet
+        FROM fan f JOIN fp ON fp.account_id = f.account_id {wallet_join}
+        """
     )
     return f"temp.main.{name}"
 
@@ -119,10 +180,10 @@ def group_sql(con: duckdb.DuckDBPyConnection, by: str) -> str:
     """
     if by not in DIMENSIONS:
         raise ValueError(f'group by "{by}": use one of {", ".join(DIMENSIONS)}')
-    if not has_table(con, "accounts"):
+    if not table_exists(con, "accounts"):
         return "SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS grp WHERE false"
     if by == "team":
-        if not has_table(con, "team"):
+        if not table_exists(con, "team"):
             return "SELECT account_id, NULL::VARCHAR AS grp FROM accounts GROUP BY account_id"
         return (
             "SELECT a.account_id, min(tm.team) AS grp FROM accounts a LEFT JOIN "
@@ -132,22 +193,25 @@ def group_sql(con: duckdb.DuckDBPyConnection, by: str) -> str:
     return f"SELECT account_id, min({by}) AS grp FROM accounts GROUP BY account_id"
 
 
-def account_groups_cte(con: duckdb.DuckDBPyConnection, aq: str, by: str | None) -> str:
-    """SQL `SELECT account_id, grp` for every account with revenue: its group label
-    (NO_GROUP when unset or not in `accounts`); the portfolio ('' for every account) when
-    `by` is None."""
+def grouped_grid(con: duckdb.DuckDBPyConnection, aq: str, by: str | None) -> str:
+    """SQL subquery: the grid `aq` with a `grp` column = the account's value of `by`
+    (NO_GROUP when unset or the account has no row in `accounts`); '' when `by` is None."""
     if by is None:
-        return f"SELECT DISTINCT account_id, '' AS grp FROM {aq}"
+        return f"(SELECT *, '' AS grp FROM {aq})"
     return (
-        f"SELECT x.account_id, coalesce(g.grp, '{NO_GROUP}') AS grp "
-        f"FROM (SELECT DISTINCT account_id FROM {aq}) x LEFT JOIN ({group_sql(con, by)}) g "
-        "USING (account_id)"
+        f"(SELECT x.*, coalesce(gm.grp, '{NO_GROUP}') AS grp FROM {aq} x "
+        f"LEFT JOIN ({group_sql(con, by)}) gm ON gm.account_id = x.account_id)"
     )
 
 
-def _empty_retention(by: str | None) -> pd.DataFrame:
+WALLET_COLUMNS = ("share_of_wallet", "ttm_covered", "wallet_covered")
+
+
+def _empty_retention(by: str | None, with_wallet: bool = False) -> pd.DataFrame:
     cols = ["quarter", "label", "partial", "revenue", "ttm_revenue", "nrr", "grr"]
     cols += ["cohort_accounts", "cohort_base", "cohort_now", "cohort_kept", "basis"]
+    if with_wallet:
+        cols += [*WALLET_COLUMNS, "accounts_with_estimate", "accounts_without_estimate"]
     return pd.DataFrame(columns=(["group"] if by else []) + cols)
 
 
@@ -157,11 +221,13 @@ def retention(
     by: str | None = None,
     basis: str | None = None,
     ctx: PeriodContext | None = None,
+    with_wallet: bool = False,
 ) -> pd.DataFrame:
     """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
 
     Columns: [group], quarter (index), label, partial, revenue (quarter revenue), ttm_revenue,
-    nrr, grr, cohort_accounts, cohort_base, cohort_now, cohort_kept, basis.
+    nrr, grr, cohort_accounts, cohort_base, cohort_now, cohort_kept, basis; with `with_wallet`
+    also the share-of-wallet columns of `wallet.share_of_wallet` (same query, one pass).
 
     basis "ttm" (default, `settings.retention_basis`): cohort = accounts with TTM(a, Q-4) > 0,
     NRR = sum TTM(a, Q) / sum TTM(a, Q-4), GRR = sum min(TTM(a, Q), TTM(a, Q-4)) / sum TTM(a, Q-4).
@@ -175,39 +241,39 @@ def retention(
     b = resolve_basis(settings, basis)
     ctx = ctx or period_context(con, settings)
     quarters = ctx.quarters()
-    if not quarters or not has_table(con, "revenue"):
-        return _empty_retention(by)
+    if not quarters or not table_exists(con, "revenue"):
+        return _empty_retention(by, with_wallet)
     aq = account_quarters(con, settings)
     first, current = quarters[0], quarters[-1]
     lag_needed = 7 if b == "ttm" else 4  # oldest quarter the comparison reads, counted back from Q
-    value_cte = "ttm" if b == "ttm" else "aq"
+    v, base = ("ttm", "ttm_prev") if b == "ttm" else ("rev", "rev_prev")
     sql = f"""
-    WITH aq AS (SELECT account_id, q, rev AS v FROM {aq}),
-    ag AS ({account_groups_cte(con, aq, by)}),
-    -- TTM(a, Q) = rev(a, Q-3) + ... + rev(a, Q)
-    ttm AS (SELECT account_id, q + k AS q, sum(v) AS v FROM aq, range(4) r(k) GROUP BY ALL),
-    -- cohort(Q) = accounts with v(a, Q-4) > 0, v = TTM or quarter revenue (basis)
-    cohort AS (
-        SELECT b.account_id, b.q + 4 AS q, b.v AS base, coalesce(n.v, 0) AS now
-        FROM {value_cte} b LEFT JOIN {value_cte} n ON n.account_id = b.account_id AND n.q = b.q + 4
-        WHERE b.v > 0 AND b.q + 4 BETWEEN {first} AND {current}
+    WITH agg AS (
+        -- cohort(Q) = accounts with base = v(a, Q-4) > 0 (v = TTM or quarter revenue);
+        -- NRR = sum_cohort v(a, Q) / sum_cohort base; GRR = sum_cohort min(v, base) / sum base
+        SELECT grp, q, sum(rev) AS revenue, sum(ttm) AS ttm_revenue,
+            count(*) FILTER ({base} > 0) AS n, sum({base}) FILTER ({base} > 0) AS base,
+            sum({v}) FILTER ({base} > 0) AS now,
+            sum(least({v}, {base})) FILTER ({base} > 0) AS kept,
+            -- group SoW(q) = sum TTM / sum W over active accounts (TTM > 0) with an estimate
+            sum(ttm) FILTER (ttm > 0 AND wallet IS NOT NULL) AS ttm_covered,
+            sum(wallet) FILTER (ttm > 0 AND wallet IS NOT NULL) AS wallet_covered,
+            count(*) FILTER (ttm > 0 AND wallet IS NOT NULL) AS accounts_with_estimate,
+            count(*) FILTER (ttm > 0 AND wallet IS NULL) AS accounts_without_estimate
+        FROM {grouped_grid(con, aq, by)} WHERE q BETWEEN {first} AND {current} GROUP BY ALL
     ),
-    rq AS (SELECT grp, q, sum(v) AS revenue FROM aq JOIN ag USING (account_id)
-           WHERE q BETWEEN {first} AND {current} GROUP BY ALL),
-    tq AS (SELECT grp, q, sum(v) AS ttm_revenue FROM ttm JOIN ag USING (account_id)
-           WHERE q BETWEEN {first} AND {current} GROUP BY ALL),
-    cq AS (SELECT grp, q, count(*) AS n, sum(base) AS base, sum(now) AS now,
-                  sum(least(now, base)) AS kept
-           FROM cohort JOIN ag USING (account_id) GROUP BY ALL),
-    grid AS (SELECT grp, range AS q FROM (SELECT DISTINCT grp FROM ag), range({first}, {current + 1}))
+    grid AS (SELECT grp, range AS q FROM (SELECT DISTINCT grp FROM agg), range({first}, {current + 1}))
     SELECT grid.grp AS "group", grid.q AS quarter,
-           coalesce(rq.revenue, 0) AS revenue, coalesce(tq.ttm_revenue, 0) AS ttm_revenue,
-           -- NRR = sum_cohort now / sum_cohort base; GRR = sum_cohort min(now, base) / base
-           CASE WHEN grid.q - {lag_needed} >= {first} AND cq.base > 0 THEN cq.now / cq.base END AS nrr,
-           CASE WHEN grid.q - {lag_needed} >= {first} AND cq.base > 0 THEN cq.kept / cq.base END AS grr,
-           coalesce(cq.n, 0) AS cohort_accounts, cq.base AS cohort_base, cq.now AS cohort_now,
-           cq.kept AS cohort_kept
-    FROM grid LEFT JOIN rq USING (grp, q) LEFT JOIN tq USING (grp, q) LEFT JOIN cq USING (grp, q)
+        coalesce(agg.revenue, 0) AS revenue, coalesce(agg.ttm_revenue, 0) AS ttm_revenue,
+        CASE WHEN grid.q - {lag_needed} >= {first} AND agg.base > 0 THEN agg.now / agg.base END AS nrr,
+        CASE WHEN grid.q - {lag_needed} >= {first} AND agg.base > 0 THEN agg.kept / agg.base END AS grr,
+        coalesce(agg.n, 0) AS cohort_accounts, agg.base AS cohort_base, agg.now AS cohort_now,
+        agg.kept AS cohort_kept,
+        agg.ttm_covered / agg.wallet_covered AS share_of_wallet,
+        agg.ttm_covered, agg.wallet_covered,
+        coalesce(agg.accounts_with_estimate, 0) AS accounts_with_estimate,
+        coalesce(agg.accounts_without_estimate, 0) AS accounts_without_estimate
+    FROM grid LEFT JOIN agg USING (grp, q)
     ORDER BY grid.grp, grid.q
     """
     df = frame(con, sql)
@@ -215,7 +281,14 @@ def retention(
     df.insert(2, "label", [quarter_label(int(q), fy) for q in df["quarter"]])
     df.insert(3, "partial", [bool(is_partial(int(q), ctx.as_of, fy)) for q in df["quarter"]])
     df["basis"] = b
-    for c in ("nrr", "grr", "cohort_base", "cohort_now", "cohort_kept"):
+    wallet_cols = [*WALLET_COLUMNS, "accounts_with_estimate", "accounts_without_estimate"]
+    if with_wallet:
+        df = df[[c for c in df.columns if c not in wallet_cols] + wallet_cols]
+    else:
+        df = df.drop(columns=wallet_cols)
+    for c in ("nrr", "grr", "cohort_base", "cohort_now", "cohort_kept") + (
+        WALLET_COLUMNS if with_wallet else ()
+    ):
         df[c] = nullable(df[c])
     if by is None:
         df = df.drop(columns="group")
@@ -277,13 +350,16 @@ def revenue_bridge(
     fy = settings.fiscal_year_start_month
     cols = ["account_id", "start", "end", "change", "category"]
     zero = Decimal("0")
-    if not has_table(con, "revenue"):
+    if not table_exists(con, "revenue"):
         per = pd.DataFrame(columns=cols)
         exact = dict.fromkeys(("start", *BRIDGE_CATEGORIES[:5], "end"), zero)
         return RevenueBridge(
             kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
         )
     aq = account_quarters(con, settings)
+    if end > scalar(con, f"SELECT max(q) FROM {aq}"):
+        raise ValueError("the bridge's end period is after the last quarter of the data")
+    col = "ttm" if kind == "ttm" else "rev"
     per_sql = f"""
     SELECT account_id, s, e, e - s AS change,
         CASE WHEN s > 0 AND e <= 0 THEN 'churn'
@@ -296,12 +372,13 @@ def revenue_bridge(
              WHEN e < s THEN 'contraction'
              ELSE 'unchanged' END AS category
     FROM (
-        -- s = sum rev(a, q) over the start window, e = over the end window
+        -- s = v(a, start), e = v(a, end), v = TTM or quarter revenue; earlier = any quarter
+        -- before the start window with rev > 0
         SELECT account_id,
-            CAST(coalesce(sum(rev) FILTER (q BETWEEN {start - w} AND {start}), 0) AS DECIMAL(38, 6)) AS s,
-            CAST(coalesce(sum(rev) FILTER (q BETWEEN {end - w} AND {end}), 0) AS DECIMAL(38, 6)) AS e,
-            coalesce(bool_or(rev > 0) FILTER (q < {start - w}), false) AS earlier
-        FROM {aq} WHERE q <= {end} GROUP BY account_id
+            CAST(coalesce(max({col}) FILTER (q = {start}), 0) AS DECIMAL(38, 6)) AS s,
+            CAST(coalesce(max({col}) FILTER (q = {end}), 0) AS DECIMAL(38, 6)) AS e,
+            coalesce(min(first_pos) < {start - w}, false) AS earlier
+        FROM {aq} WHERE q IN ({start}, {end}) GROUP BY account_id
     ) WHERE s <> 0 OR e <> 0
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE _kd_bridge AS {per_sql}")
@@ -354,32 +431,25 @@ def account_growth(
     cols = ["account_id", "account_name", "owner", "tier", "ttm_now", "ttm_prev", "growth"]
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
-    if qi is None or ctx.first is None or not has_table(con, "revenue"):
+    if qi is None or ctx.first is None or not table_exists(con, "revenue"):
         return pd.DataFrame(columns=[*cols, "shrinking"])
     aq = account_quarters(con, settings)
     prev_ok = qi - 7 >= ctx.first
     names = (
         "SELECT account_id, min(account_name) AS account_name, min(owner) AS owner, "
         "min(tier) AS tier FROM accounts GROUP BY account_id"
-        if has_table(con, "accounts")
+        if table_exists(con, "accounts")
         else "SELECT NULL::VARCHAR account_id, NULL::VARCHAR account_name, "
         "NULL::VARCHAR owner, NULL::VARCHAR tier WHERE false"
     )
     sql = f"""
-    WITH t AS (
-        -- ttm_now = TTM(a, qi) = sum rev(a, qi-3..qi); ttm_prev = TTM(a, qi-4)
-        SELECT account_id,
-            coalesce(sum(rev) FILTER (q BETWEEN {qi - 3} AND {qi}), 0) AS ttm_now,
-            coalesce(sum(rev) FILTER (q BETWEEN {qi - 7} AND {qi - 4}), 0) AS ttm_prev
-        FROM {aq} WHERE q BETWEEN {qi - 7} AND {qi} GROUP BY account_id
-    )
-    SELECT t.account_id, n.account_name, n.owner, n.tier, ttm_now,
+    SELECT t.account_id, n.account_name, n.owner, n.tier, ttm AS ttm_now,
         CASE WHEN {prev_ok} THEN ttm_prev END AS ttm_prev,
         -- growth = TTM(qi) / TTM(qi-4), defined when TTM(qi-4) > 0
-        CASE WHEN {prev_ok} AND ttm_prev > 0 THEN ttm_now / ttm_prev END AS growth
-    FROM t LEFT JOIN ({names}) n USING (account_id)
-    WHERE ttm_now <> 0 OR ttm_prev <> 0
-    ORDER BY ttm_now DESC, t.account_id
+        CASE WHEN {prev_ok} AND ttm_prev > 0 THEN ttm / ttm_prev END AS growth
+    FROM {aq} t LEFT JOIN ({names}) n ON n.account_id = t.account_id
+    WHERE t.q = {qi} AND (ttm <> 0 OR ttm_prev <> 0)
+    ORDER BY ttm DESC, t.account_id
     """
     df = frame(con, sql)
     for c in ("ttm_prev", "growth"):

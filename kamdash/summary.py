@@ -21,26 +21,24 @@ from __future__ import annotations
 import duckdb
 
 from kamdash.concentration import concentration
-from kamdash.db import has_table, scalar
-from kamdash.periods import period_context
-from kamdash.retention import NO_GROUP, retention
+from kamdash.db import scalar
+from kamdash.periods import PeriodContext, period_context
+from kamdash.retention import NO_GROUP, retention, table_exists
 from kamdash.settings import Settings
-from kamdash.wallet import share_of_wallet
 
 
 def _f(v) -> float | None:
     return None if v is None or v != v else float(v)  # NaN -> None
 
 
-def _quarters(ret, sow) -> list[dict]:
-    share = dict(zip(sow["quarter"], sow["share_of_wallet"], strict=True))
+def _quarters(ret) -> list[dict]:
     return [
         {
             "quarter": r.label,
             "revenue": float(r.revenue),
             "nrr": _f(r.nrr),
             "grr": _f(r.grr),
-            "share_of_wallet": _f(share.get(r.quarter)),
+            "share_of_wallet": _f(r.share_of_wallet),
             "partial": bool(r.partial),
         }
         for r in ret.itertuples(index=False)
@@ -59,22 +57,25 @@ def _concentration(row, period: str | None) -> dict:
 
 
 def metrics_summary(
-    con: duckdb.DuckDBPyConnection, settings: Settings, by: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    by: str | None = None,
+    ctx: PeriodContext | None = None,
 ) -> dict:
-    """The CLI's JSON summary (see the module docstring), portfolio-wide or per group of `by`."""
-    ctx = period_context(con, settings)
+    """The CLI's JSON summary (see the module docstring), portfolio-wide or per group of `by`.
+    `ctx` (optional) saves recomputing the period context when the caller has it."""
+    ctx = ctx or period_context(con, settings)
     snapshot = (
         scalar(con, "SELECT value FROM _meta WHERE key = 'snapshot_id'")
-        if has_table(con, "_meta")
+        if table_exists(con, "_meta")
         else None
     )
     out: dict = {"snapshot": snapshot, "as_of": ctx.as_of.isoformat() if ctx.as_of else None}
-    ret = retention(con, settings, by=by, ctx=ctx)
-    sow = share_of_wallet(con, settings, by=by, ctx=ctx)
+    ret = retention(con, settings, by=by, ctx=ctx, with_wallet=True)  # + share of wallet
     conc = concentration(con, settings, by=by, ctx=ctx)
     period = ctx.label(ctx.last_complete)
     if by is None:
-        out["quarters"] = _quarters(ret, sow)
+        out["quarters"] = _quarters(ret)
         out["concentration"] = _concentration(
             conc.iloc[0] if len(conc) and conc.iloc[0]["accounts"] else None, period
         )
@@ -87,10 +88,7 @@ def metrics_summary(
         out["groups"].append(
             {
                 "group": g,
-                "quarters": _quarters(
-                    ret[ret["group"] == g].reset_index(drop=True),
-                    sow[sow["group"] == g].reset_index(drop=True),
-                ),
+                "quarters": _quarters(ret[ret["group"] == g]),
                 "concentration": _concentration(c.iloc[0] if len(c) else None, period),
             }
         )

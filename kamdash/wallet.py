@@ -24,9 +24,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame, has_table
-from kamdash.periods import PeriodContext, is_partial, period_context, quarter_label
-from kamdash.retention import NO_GROUP, account_groups_cte, account_quarters, nullable
+from kamdash.db import frame
+from kamdash.periods import (
+    PeriodContext,
+    period_context,
+    quarter_sql,
+)
+from kamdash.retention import NO_GROUP, account_quarters, nullable, retention, table_exists
 from kamdash.settings import Settings
 
 QUADRANTS = {
@@ -55,38 +59,41 @@ def estimates_sql(settings: Settings) -> str:
     """
 
 
-def _next_quarter_start_sql(q: str, fy: int) -> str:
-    # first day of quarter q+1: month index m = 3*(q+1) + fy (= 12*year + month)
-    m = f"(3 * ({q} + 1) + {int(fy)} - 1)"
-    return f"make_date(CAST({m} // 12 AS INTEGER), CAST({m} % 12 + 1 AS INTEGER), 1)"
+def wallet_by_quarter_sql(settings: Settings, bounds: str) -> str:
+    """SQL `SELECT account_id, q, wallet, wallet_date`: the estimate applying to each quarter q
+    in [lo, hi] of the one-row relation `bounds(lo, hi)`, per account with an estimate; wallet
+    is NULL where the applying estimate is <= 0, wallet_date NULL for an undated estimate.
 
-
-def _account_wallet_sql(con, settings: Settings, aq: str, quarters: str) -> str:
-    """SQL: per (account, q) for q in `quarters` (a SQL list/range), every account with
-    TTM(a, q) != 0 or an estimate: ttm, wallet (usable estimate or NULL), wallet_date."""
-    fy = settings.fiscal_year_start_month
+    An estimate dated d applies to quarter q when d is on or before q's last day, i.e.
+    quarter_of(d) <= q; the latest such one wins (computed as validity intervals per account,
+    no per-row search). The undated estimate fills the quarters no dated one covers."""
+    fy = int(settings.fiscal_year_start_month)
     return f"""
     WITH est AS ({estimates_sql(settings)}),
-    dated AS (SELECT * FROM est WHERE d IS NOT NULL),
-    undated AS (SELECT account_id, max(wallet) AS wallet FROM est WHERE d IS NULL GROUP BY ALL),
-    -- TTM(a, q) = sum rev(a, q-3..q)
-    ttm AS (
-        SELECT account_id, q + k AS q, sum(rev) AS ttm FROM {aq}, range(4) r(k)
-        WHERE q + k IN (SELECT unnest({quarters})) GROUP BY ALL
+    -- the latest estimate per account and quarter of its date
+    dq AS (
+        SELECT account_id, {quarter_sql("d", fy)} AS qd, arg_max(wallet, d) AS wallet,
+            max(d) AS d
+        FROM est WHERE d IS NOT NULL GROUP BY ALL
     ),
-    grid AS (
-        SELECT account_id, q, coalesce(ttm, 0) AS ttm FROM ttm FULL JOIN (
-            SELECT DISTINCT account_id, unnest({quarters}) AS q FROM est
-        ) USING (account_id, q)
+    -- W(a, q) = the estimate of quarter qd for qd <= q < the next estimate's quarter
+    iv AS (
+        SELECT *, lead(qd) OVER (PARTITION BY account_id ORDER BY qd) AS qnext FROM dq
     ),
-    g2 AS (SELECT *, {_next_quarter_start_sql("q", fy)} AS q_next FROM grid)
-    -- W(a, q) = latest dated estimate with d < first day of q+1, else the undated one
-    SELECT g2.account_id, g2.q, g2.ttm,
-        CASE WHEN coalesce(dated.wallet, undated.wallet) > 0
-             THEN coalesce(dated.wallet, undated.wallet) END AS wallet,
-        dated.d AS wallet_date
-    FROM g2 ASOF LEFT JOIN dated ON g2.account_id = dated.account_id AND g2.q_next > dated.d
-    LEFT JOIN undated ON undated.account_id = g2.account_id
+    dated AS (
+        SELECT account_id, wallet, d,
+            unnest(range(greatest(qd, lo), least(coalesce(qnext, hi + 1), hi + 1))) AS q
+        FROM iv, {bounds}
+    ),
+    undated AS (
+        SELECT account_id, max(wallet) AS wallet, unnest(range(any_value(lo), any_value(hi) + 1)) AS q
+        FROM est, {bounds} WHERE d IS NULL GROUP BY account_id
+    )
+    SELECT coalesce(dt.account_id, u.account_id) AS account_id, coalesce(dt.q, u.q) AS q,
+        CASE WHEN coalesce(dt.wallet, u.wallet) > 0 THEN coalesce(dt.wallet, u.wallet) END
+            AS wallet,
+        dt.d AS wallet_date
+    FROM dated dt FULL JOIN undated u ON u.account_id = dt.account_id AND u.q = dt.q
     """
 
 
@@ -109,47 +116,11 @@ def share_of_wallet(
     quarters = ctx.quarters()
     cols = ["quarter", "label", "partial", "share_of_wallet", "ttm_covered", "wallet_covered"]
     cols += ["accounts_with_estimate", "accounts_without_estimate"]
-    if not quarters or not has_table(con, "revenue"):
+    if not quarters or not table_exists(con, "revenue"):
         return pd.DataFrame(columns=(["group"] if by else []) + cols)
-    aq = account_quarters(con, settings)
-    first, current = quarters[0], quarters[-1]
-    qlist = f"range({first}, {current + 1})"
-    if has_table(con, "wallet"):
-        aw = _account_wallet_sql(con, settings, aq, qlist)
-    else:  # active accounts, no estimate
-        aw = (
-            f"SELECT account_id, q + k AS q, sum(rev) AS ttm, NULL::DOUBLE AS wallet "
-            f"FROM {aq}, range(4) r(k) WHERE q + k BETWEEN {first} AND {current} GROUP BY ALL"
-        )
-    sql = f"""
-    WITH aw AS ({aw}),
-    ag AS ({account_groups_cte(con, aq, by)}),
-    sq AS (
-        -- group SoW(q) = sum TTM / sum W over active accounts (TTM > 0) with an estimate
-        SELECT grp, q,
-            sum(ttm) FILTER (wallet IS NOT NULL) AS ttm_covered,
-            sum(wallet) FILTER (wallet IS NOT NULL) AS wallet_covered,
-            count(*) FILTER (wallet IS NOT NULL) AS accounts_with_estimate,
-            count(*) FILTER (wallet IS NULL) AS accounts_without_estimate
-        FROM aw JOIN ag USING (account_id) WHERE ttm > 0 GROUP BY ALL
-    ),
-    grid AS (SELECT grp, range AS q FROM (SELECT DISTINCT grp FROM ag), {qlist})
-    SELECT grid.grp AS "group", grid.q AS quarter,
-        sq.ttm_covered / sq.wallet_covered AS share_of_wallet,
-        sq.ttm_covered, sq.wallet_covered,
-        coalesce(sq.accounts_with_estimate, 0) AS accounts_with_estimate,
-        coalesce(sq.accounts_without_estimate, 0) AS accounts_without_estimate
-    FROM grid LEFT JOIN sq USING (grp, q) ORDER BY grid.grp, grid.q
-    """
-    df = frame(con, sql)
-    fy = ctx.fy_start
-    df.insert(2, "label", [quarter_label(int(q), fy) for q in df["quarter"]])
-    df.insert(3, "partial", [bool(is_partial(int(q), ctx.as_of, fy)) for q in df["quarter"]])
-    for c in ("share_of_wallet", "ttm_covered", "wallet_covered"):
-        df[c] = nullable(df[c])
-    if by is None:
-        df = df.drop(columns="group")
-    return df.reset_index(drop=True)
+    # the share-of-wallet aggregates are computed with the retention figures, in one pass
+    df = retention(con, settings, by=by, ctx=ctx, with_wallet=True)
+    return df[(["group"] if by else []) + cols].reset_index(drop=True)
 
 
 def account_share(
@@ -165,16 +136,23 @@ def account_share(
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
     cols = ["account_id", "account_name", "ttm", "wallet", "wallet_date", "share", "active"]
-    if qi is None or not has_table(con, "revenue") or not has_table(con, "wallet"):
+    if qi is None or not table_exists(con, "revenue") or not table_exists(con, "wallet"):
         return pd.DataFrame(columns=cols)
     aq = account_quarters(con, settings)
     names = (
         "SELECT account_id, min(account_name) AS account_name FROM accounts GROUP BY ALL"
-        if has_table(con, "accounts")
+        if table_exists(con, "accounts")
         else "SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS account_name WHERE false"
     )
     sql = f"""
-    WITH aw AS ({_account_wallet_sql(con, settings, aq, f"[{int(qi)}]")})
+    WITH bounds AS (SELECT {int(qi)} AS lo, {int(qi)} AS hi),
+    wq AS ({wallet_by_quarter_sql(settings, "bounds")}),
+    aw AS (
+        SELECT coalesce(t.account_id, wq.account_id) AS account_id,
+            coalesce(t.ttm, 0) AS ttm, wq.wallet, wq.wallet_date
+        FROM (SELECT account_id, ttm FROM {aq} WHERE q = {int(qi)}) t
+        FULL JOIN wq ON wq.account_id = t.account_id
+    )
     SELECT aw.account_id, n.account_name, ttm, wallet, wallet_date,
         ttm / wallet AS share,  -- SoW(a) = TTM(a, qi) / W(a, qi)
         ttm > 0 AS active
