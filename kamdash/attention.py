@@ -68,7 +68,7 @@ def needing_attention(
         base["ttm"] = g["ttm_now"].astype(float).fillna(0.0)
         growth = pd.to_numeric(g["growth"], errors="coerce")
         shrink = g["shrinking"].fillna(False).astype(bool)
-        pct = (growth - 1).map(lambda x: _pct(x) if pd.notna(x) else "")
+        pct = (growth - 1).map(lambda x: _pct(x) if pd.notna(x) else "").astype(str)
         reasons.append(("shrinking: TTM " + pct + " vs a year ago").where(shrink, None))
     else:
         base["ttm"] = 0.0
@@ -104,7 +104,8 @@ def needing_attention(
     else:
         q = q.drop_duplicates("account_id").set_index("account_id").reindex(base.index)
         red = q["rag"] == "red"
-        txt = "red QBR (" + q["score"].map(lambda x: f"{x:.1f}" if pd.notna(x) else "") + ")"
+        score = q["score"].map(lambda x: f"{x:.1f}" if pd.notna(x) else "").astype(str)
+        txt = "red QBR (" + score + ")"
         reasons.append(txt.where(red, None))
 
     if reasons:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kamdash.db import columns, frame, quote_ident, rows
+from kamdash.db import columns, frame, has_table, quote_ident, rows
 from kamdash.missing import Missing, require
 from kamdash.relationships import as_of_date
 from kamdash.settings import Settings
@@ -70,10 +70,9 @@ def qbr_scores(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFra
     num = " + ".join(f"coalesce({w[d]!r} * {quote_ident(d)}, 0)" for d in dims)
     den = " + ".join(f"CASE WHEN {quote_ident(d)} IS NULL THEN 0 ELSE {w[d]!r} END" for d in dims)
     cnt = " + ".join(f"({quote_ident(d)} IS NOT NULL)::INT" for d in dims)
-    acc = "accounts" if require(con, "accounts", "") is None else None
     join = (
         "LEFT JOIN accounts a USING (account_id)"
-        if acc
+        if has_table(con, "accounts")
         else "LEFT JOIN (SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS account_name, "
         "NULL::VARCHAR AS owner, NULL::VARCHAR AS tier WHERE false) a USING (account_id)"
     )

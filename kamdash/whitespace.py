@@ -245,10 +245,10 @@ def whitespace(
 def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Series:
     """Plain-language reason per empty cell ('' on filled cells), built column-wise."""
     cur = settings.currency
-    med = df["med"].map(lambda x: fmt_money(x, cur))
+    med = df["med"].map(lambda x: fmt_money(x, cur)).astype(str)
     buyers = df["buyers"].astype(int).astype(str)
     peers = df["peers"].astype(int).astype(str)
-    ind = df["industry"].fillna("")
+    ind = df["industry"].fillna("").astype(str)
     by_ind = df["peer_group"] == "industry"
     none_buy = df["buyers"] == 0
     # industry peers
@@ -356,7 +356,7 @@ def business_unit_grid(
         np.where(within, df["med"], df["product"].map(acct_pot["potential"]).fillna(0.0)),
         np.nan,
     )
-    med = df["med"].map(lambda x: fmt_money(x, settings.currency))
+    med = df["med"].map(lambda x: fmt_money(x, settings.currency)).astype(str)
     r_within = (
         df["buyers"].astype(str)
         + " of "

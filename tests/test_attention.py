@@ -75,3 +75,16 @@ def test_missing_tables_drop_their_reasons():
     out = needing_attention(canonical_db(accounts=ACCOUNTS), Settings())
     assert [m.table for m in out.missing] == ["revenue", "stakeholders", "qbr"]
     assert isinstance(needing_attention(canonical_db(), Settings()), Missing)
+
+
+def test_an_empty_portfolio_gives_empty_results_not_errors():
+    from kamdash import whitespace
+
+    con = canonical_db(
+        accounts=[],
+        revenue=[{"account_id": "A", "date": "2024-03-15", "amount": 1, "product": "X"}],
+        stakeholders=[],
+        qbr=[],
+    )
+    assert needing_attention(con, Settings()).table.empty
+    assert whitespace.whitespace(con, Settings()).cells.empty
