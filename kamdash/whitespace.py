@@ -81,7 +81,8 @@ class Whitespace:
         return g.reindex(columns=self.products)
 
     def ranked(self, n: int | None = None) -> pd.DataFrame:
-        """The biggest opportunities: empty cells by potential desc: account_id, account_name,
+        """The biggest opportunities: empty cells with potential > 0, by potential desc (ties:
+        bigger account first): account_id, account_name,
         product, potential, reason, in_pipeline, pipeline."""
         e = self.cells[~self.cells["filled"] & (self.cells["potential"] > 0)]
         e = e.sort_values(
