@@ -38,15 +38,15 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [
-        r[0]
-        for r in rows(
-            con,
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
-            [table],
-        )
-    ]
+    """Column names of a table or view, in order; a temp view that shadows a base table
+    (filters.scoped) is listed once."""
+    out = rows(
+        con,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY (table_catalog = 'temp') DESC, ordinal_position",
+        [table],
+    )
+    return list(dict.fromkeys(r[0] for r in out))
 
 
 def quote_ident(name: str) -> str:

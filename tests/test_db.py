@@ -1,0 +1,21 @@
+"""The DuckDB helpers."""
+
+from kamdash.db import columns, has_table, rows, scalar
+from kamdash.filters import Filters, scoped
+from tests.helpers import canonical_db
+
+
+def test_columns_of_a_filtered_view_listed_once_in_order():
+    con = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme", "region": "EMEA"}])
+    cur = scoped(con, Filters(regions=("EMEA",)))
+    assert columns(cur, "accounts") == columns(con, "accounts")
+    assert columns(cur, "accounts")[:3] == ["account_id", "account_name", "owner"]
+    assert has_table(cur, "accounts") and not has_table(cur, "wallet")
+
+
+def test_helpers_fetch_fully():
+    con = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
+    assert scalar(con, "SELECT count(*) FROM accounts") == 1
+    # a second statement right after a single-row fetch works (nothing left unfetched)
+    assert rows(con, "SELECT account_name FROM accounts") == [("Acme",)]
+    assert scalar(con, "SELECT 1 WHERE false") is None
