@@ -119,5 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     sp = add("sample", cmd_sample, "Write the deterministic sample extract.")
     sp.add_argument("--out", default="data/sample")
     add("ensure-sample", cmd_ensure_sample, "Publish the shipped sample if nothing is published.")
+    from kamdash.deck_cli import add_qbr_deck_arguments, cmd_qbr_deck
+
+    sp = add("qbr-deck", cmd_qbr_deck, "Write a QBR deck (PPTX) for an account or a KAM's book.")
+    add_qbr_deck_arguments(sp)
     args = p.parse_args(argv)
     return args.func(args)

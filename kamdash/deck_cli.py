@@ -1,0 +1,74 @@
+"""`python -m kamdash qbr-deck`: write a QBR deck (PPTX) for one account or a KAM's book."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+from kamdash.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
+
+
+def add_qbr_deck_arguments(sp: argparse.ArgumentParser) -> None:
+    """The qbr-deck options (besides --data-dir, which every command has)."""
+    who = sp.add_mutually_exclusive_group(required=True)
+    who.add_argument("--account", action="append", help="account ID or exact name (repeatable)")
+    who.add_argument("--owner", help="every account of this KAM (owner), biggest first")
+    sp.add_argument("--out", required=True, help="the .pptx file to write")
+    sp.add_argument(
+        "--hide-names",
+        action="store_true",
+        help="replace account and contact names by neutral aliases (client-facing)",
+    )
+    sp.add_argument("--quarter", help="quarter like 2026Q3 (default: the last complete one)")
+
+
+def cmd_qbr_deck(args: argparse.Namespace) -> int:
+    from pptx import Presentation
+
+    from kamdash.aliases import Aliases
+    from kamdash.deck import DeckError, accounts_for, qbr_deck, resolve_quarter
+    from kamdash.periods import quarter_label
+    from kamdash.settings import load_settings
+
+    data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
+    out = Path(args.out)
+    if out.suffix.lower() != ".pptx":
+        print(f"error: {out}: the deck is a .pptx file", file=sys.stderr)
+        return 2
+    store = SnapshotStore(data_dir)
+    try:
+        con = store.open()
+    except SnapshotNotFound as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        cur = con.cursor()
+        settings = load_settings(data_dir=store.data_dir)
+        ids = accounts_for(cur, account=args.account, owner=args.owner)
+        qi, _ = resolve_quarter(cur, settings, args.quarter)
+        aliases = Aliases.from_connection(cur) if args.hide_names else None
+        heading = None
+        if args.owner:
+            owner = aliases.owner(args.owner) if aliases else args.owner
+            heading = f"Book of {owner}"
+        data = qbr_deck(cur, settings, ids, quarter=qi, aliases=aliases, heading=heading)
+    except DeckError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    slides = len(Presentation(io.BytesIO(data)).slides)
+    names = "" if args.hide_names else f" ({', '.join(ids[:5])}{'...' if len(ids) > 5 else ''})"
+    print(
+        f"Wrote {out}: {len(ids)} account(s){names}, {slides} slides, "
+        f"{quarter_label(qi, settings.fiscal_year_start_month)}"
+        + (", names hidden" if args.hide_names else "")
+        + "."
+    )
+    return 0
