@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from kamdash.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
-from kamdash.readers import read_sources
+from kamdash.readers import MAX_BYTES, read_sources
 from kamdash.report import ExtractError, Report
 from kamdash.snapshots import PendingSnapshot, SnapshotStore
 from kamdash.validation import build_canonical
@@ -67,12 +67,14 @@ def prepare(
     mapping_sections: dict[str, dict[str, str]] | None = None,
     display_names: dict[Path, str] | None = None,
     progress: Callable[[str, float], None] | None = None,
+    max_bytes: int | None = None,
 ) -> PreparedLoad:
     """Read, map and validate an extract into a pending snapshot (not yet published).
 
     `mapping_sections` is a mapping given in code (same shape as the TOML file), e.g. the
     choices a user made on the upload page; it wins over the mapping file. `progress(text,
-    fraction)` is called as the load moves on."""
+    fraction)` is called as the load moves on. `max_bytes` overrides the readers' per-file size
+    limit (`readers.MAX_BYTES`)."""
     step = progress or (lambda text, fraction: None)
     store = SnapshotStore(data_dir)
     paths = [Path(p) for p in paths]
@@ -93,7 +95,7 @@ def prepare(
         size = sum(p.stat().st_size for p in paths if p.is_file())
         step(f"Reading {len(paths)} file(s), {size / 2**20:.1f} MB…", 0.05)
         try:
-            sheets = read_sources(paths, con, display_names=names)
+            sheets = read_sources(paths, con, display_names=names, max_bytes=max_bytes or MAX_BYTES)
         except ExtractError as e:
             report.problems.extend(e.problems)
             pending.discard()

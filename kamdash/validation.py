@@ -111,7 +111,12 @@ def number_expr(src: str, src_type: str, decimal: str = ".") -> str:
         t = f"CASE WHEN regexp_full_match({t}, '{euro}') THEN {comma} ELSE replace({t}, ',', '') END"
     else:
         t = comma
-    return f"(CASE WHEN {neg} THEN -1 ELSE 1 END) * TRY_CAST({t} AS DOUBLE)"
+    slow = f"(CASE WHEN {neg} THEN -1 ELSE 1 END) * TRY_CAST({t} AS DOUBLE)"
+    if decimal == ",":
+        return slow
+    # fast path: a plain number ("1234.5", "-3", "1e3") reads the same either way, as the
+    # slow path only removes what a plain number cannot hold; the regexes run on the rest
+    return f"COALESCE(TRY_CAST(trim(CAST({src} AS VARCHAR)) AS DOUBLE), {slow})"
 
 
 def _text_expr(src: str) -> str:
@@ -126,6 +131,10 @@ class TableBuilder:
         self.s = tm.sheet
         self.types = _col_types(con, self.s.table)
         self.spec = TABLES[tm.table]
+        # while build() assembles its SELECT: row checks (level, code, condition, header, text)
+        # and, in report order, ("check", index) or ("report", callable) events
+        self._checks: list[tuple[str, str, str, str, str]] = []
+        self._events: list[tuple[str, object]] = []
 
     def loc(self, column: str | None = None, rows: list[int] | None = None, count: int = 0) -> dict:
         return {
@@ -149,6 +158,11 @@ class TableBuilder:
                 **self.loc(header, rws, n),
             )
         return n
+
+    def check(self, level: str, code: str, condition: str, header: str, text: str) -> None:
+        """A row check computed in build()'s one pass; flagged (see flag) when any row fails."""
+        self._events.append(("check", len(self._checks)))
+        self._checks.append((level, code, condition, header, text))
 
     # -- columns ---------------------------------------------------------------------------
     def check_required(self) -> bool:
@@ -260,7 +274,7 @@ class TableBuilder:
             expr = number_expr(src, stype, getattr(self.s, "decimal", "."))
             level = "error" if col in self.spec.required else "warning"
             what = "are not numbers" if level == "error" else "are not numbers and were left empty"
-            self.flag(
+            self.check(
                 level,
                 "non_numeric",
                 f"NOT {_blank(src)} AND ({expr}) IS NULL{keyed}",
@@ -268,7 +282,7 @@ class TableBuilder:
                 f"value(s) of {col.replace('_', ' ')} {what}.",
             )
             if col in SCORE_COLUMNS:
-                self.flag(
+                self.check(
                     "warning",
                     "score_out_of_range",
                     f"({expr}) NOT BETWEEN 1 AND 5{keyed}",
@@ -283,7 +297,7 @@ class TableBuilder:
             tail = "cannot be read as dates" + (
                 "." if level == "error" else " and were left empty."
             )
-            self.flag(
+            self.check(
                 level,
                 "bad_date",
                 f"NOT {_blank(src)} AND ({expr}) IS NULL{keyed}",
@@ -310,11 +324,18 @@ class TableBuilder:
             f"BETWEEN {EXCEL_SERIAL_MIN} AND {EXCEL_SERIAL_MAX} THEN DATE '1899-12-30' + "
             f"CAST(floor(TRY_CAST({t} AS DOUBLE)) AS INTEGER) END"
         )
+        # how many values each format reads, tried once per distinct text (a date column of
+        # millions of rows holds a few thousand distinct dates) and weighted by its count
+        v = "NULLIF(trim(CAST(_v AS VARCHAR)), '')"
         counts = fetch(
             self.con,
             "SELECT "
-            + ", ".join(f"count(try_strptime({t}, '{f}'))" for f in DATE_FORMATS)
-            + f", count({t}) FROM {q(self.s.table)}",
+            + ", ".join(
+                f"coalesce(sum(_n) FILTER (try_strptime({v}, '{f}') IS NOT NULL), 0)"
+                for f in DATE_FORMATS
+            )
+            + f", coalesce(sum(_n) FILTER ({v} IS NOT NULL), 0) "
+            f"FROM (SELECT {src} AS _v, count(*) AS _n FROM {q(self.s.table)} GROUP BY 1)",
         )[0]
         # counts[-1]: values present (unused: a format need not read them all)
         ranked = sorted(
@@ -339,11 +360,15 @@ class TableBuilder:
             best = [
                 f for f in (best, other) if ("%d" in f.split("/")[0].split("-")[0]) == european
             ][0]
-            self.report.warning(
-                "ambiguous_dates",
+            message = (
                 f"{where(self.s.file, self.s.sheet, header)}: every date could be day/month or "
-                f"month/day; read as {'day/month' if european else 'month/day'}. Use YYYY-MM-DD to be sure.",
-                **self.loc(header),
+                f"month/day; read as {'day/month' if european else 'month/day'}. Use YYYY-MM-DD to be sure."
+            )
+            self._events.append(
+                (
+                    "report",
+                    lambda: self.report.warning("ambiguous_dates", message, **self.loc(header)),
+                )
             )
         # a column may mix formats (date cells shown as ISO, text "15.01.2026", serials): every
         # format that reads some values is tried, best first, but never both readings of a
@@ -358,7 +383,13 @@ class TableBuilder:
         return "COALESCE(" + ", ".join(parts + [serial]) + ")"
 
     def build(self, out: str) -> int:
-        """CREATE the canonical table `out` (qualified name); returns rows written."""
+        """CREATE the typed table `out` (qualified name; the staging table's rows, typed, with
+        `_source_row`), reporting unreadable values; returns rows written.
+
+        One pass: the typed columns and one BOOLEAN per row check are computed together (DuckDB
+        evaluates an expression shared by both once); only checks that some rows fail are then
+        looked up again in the staging table, for their row numbers and examples."""
+        self._checks, self._events = [], []
         select = [f"{self.typed(c)} AS {q(c)}" for c in self.spec.types]
         taken = set(self.spec.types)
         for h in self.tm.extras:
@@ -368,8 +399,23 @@ class TableBuilder:
             taken.add(name)
             select.append(f"{q(h)} AS {q(name)}")
         select.append("_row AS _source_row")
+        chk = [f"_kd_check_{i}" for i in range(len(self._checks))]
+        select += [f"({c[2]}) AS {n}" for c, n in zip(self._checks, chk, strict=True)]
         self.con.execute(f"CREATE TABLE {out} AS SELECT {', '.join(select)} FROM {q(self.s.table)}")
-        return fetch(self.con, f"SELECT count(*) FROM {out}")[0][0]
+        failing = fetch(
+            self.con,
+            "SELECT "
+            + ", ".join(["count(*)"] + [f"count(*) FILTER ({n})" for n in chk])
+            + f" FROM {out}",
+        )[0]
+        for n in chk:
+            self.con.execute(f"ALTER TABLE {out} DROP COLUMN {n}")
+        for kind, item in self._events:
+            if kind == "report":
+                item()
+            elif failing[1 + item]:
+                self.flag(*self._checks[item])
+        return failing[0]
 
 
 def _display_synonyms(table: str, col: str) -> list[str]:
@@ -409,20 +455,30 @@ def build_canonical(
             b.check_sheet()
     if report.errors:
         return report, counts
-    for t, b in builders.items():
-        if ok[t]:
-            counts[t] = b.build(f"{out}.{t}_raw")
+    # the typed tables are built in memory (next to the staging tables) and written to `out`
+    # once, after the row rules
+    todo = [t for t in builders if ok[t]]
+    for i, t in enumerate(todo):
+        b = builders[t]
+        counts[t] = b.build(_raw(t))
+        if all(builders[u].s.table != b.s.table for u in todo[i + 1 :]):
+            con.execute(f"DROP TABLE {q(b.s.table)}")  # the staging copy is no longer needed
     if report.errors:
         return report, counts
     _finish_tables(con, out, builders, report, counts)
     return report, counts
 
 
+def _raw(t: str) -> str:
+    """The in-memory typed table of canonical table t, before the row rules."""
+    return q(f"_kd_raw_{t}")
+
+
 def _finish_tables(con, out, builders, report, counts) -> None:
     """Row rules and cross-table checks; writes the final tables and _meta/_columns."""
 
     def tbl(t: str) -> str:
-        return f"{out}.{t}"
+        return _raw(t[: -len("_raw")]) if t.endswith("_raw") else f"{out}.{t}"
 
     def head(t: str, col: str) -> str | None:
         return builders[t].tm.columns.get(col)
@@ -447,7 +503,7 @@ def _finish_tables(con, out, builders, report, counts) -> None:
     for t, b in builders.items():
         key = b.spec.required[0]
         keep = f"{key} IS NOT NULL"
-        held = [c for c in _cols(con, out, t + "_raw") if c != "_source_row"]
+        held = [c for c in _cols(con, None, f"_kd_raw_{t}") if c != "_source_row"]
         warn(
             t,
             "blank_key",
@@ -509,7 +565,7 @@ def _finish_tables(con, out, builders, report, counts) -> None:
                 is_lost=f"(NOT ({won}) AND ({lost}))",
                 is_open=f"NOT (({won}) OR ({lost}))",
             )
-        cols = _cols(con, out, t + "_raw")
+        cols = _cols(con, None, f"_kd_raw_{t}")
         cols += [c for c in derived if c not in cols]
         select = ", ".join(f"{derived[c]} AS {q(c)}" if c in derived else q(c) for c in cols)
         con.execute(f"CREATE TABLE {tbl(t)} AS SELECT {select} FROM {tbl(t + '_raw')} WHERE {cond}")
@@ -633,13 +689,16 @@ def _finish_tables(con, out, builders, report, counts) -> None:
     )
 
 
-def _cols(con, catalog: str, table: str) -> list[str]:
+def _cols(con, catalog: str | None, table: str) -> list[str]:
+    """Columns of `table` in `catalog` (None: the connection's default, in-memory one)."""
+    if catalog is None:
+        catalog = fetch(con, "SELECT current_database()")[0][0]
     return [
         r[0]
         for r in fetch(
             con,
             "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_name = ? "
-            "ORDER BY ordinal_position",
+            "AND table_schema = 'main' ORDER BY ordinal_position",
             [catalog, table],
         )
     ]

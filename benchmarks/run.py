@@ -1,0 +1,801 @@
+"""kamdash benchmark: one run, one table, every figure against the obvious alternative and the floor.
+
+    .venv/bin/python benchmarks/run.py            # full size (~10M revenue rows; `make bench`)
+    .venv/bin/python benchmarks/run.py --quick    # small sizes, a minute or two
+    .venv/bin/python benchmarks/run.py --rows 10000000 --small-rows 1000000 \\
+        --xlsx-rows 500000 --xlsx-small-rows 200000 --runs 3 --only load_csv,metrics
+
+Extracts are generated with `kamdash.sample.write_large` (60 months, 10 products, one CSV per
+table or one workbook with a sheet per table) and cached in `benchmarks/out/` (gitignored), so a
+rerun only measures. Sizes are given in revenue rows; the other tables (accounts, opportunities,
+stakeholders...) come with them and every variant reads the same files, so `rows` counts the rows
+of every table of the extract.
+
+Every measured variant runs in its own subprocess, so its peak memory (ru_maxrss, the RSS
+high-water mark of that process, Python and imports included) is its own. A variant runs once;
+when that took under CHEAP_SECONDS it runs again, best of `--runs` (the `runs` column says which).
+
+Steps:
+- load_csv / load_xlsx: kamdash `prepare()` + `publish()` (read, map, validate, type, write the
+  snapshot) and kamdash `read_sources()` alone (the staging tables), against the floor (bare
+  DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` per file; bare python-calamine
+  `to_python()` per sheet) and the alternative (`pandas.read_csv`; `pandas.read_excel` with
+  openpyxl);
+- metrics: on the snapshot published from the big CSV extract, a fresh cursor each run (the
+  per-cursor aggregates are rebuilt, as on every page run): kamdash's core figures (those the
+  pandas version computes: quarterly revenue, TTM and point NRR/GRR, share of wallet,
+  concentration, portfolio-wide and by tier, and a TTM revenue bridge; checked equal to pandas),
+  kamdash's full metric set (every metric module that exists), pandas (read from DuckDB, then a
+  plain groupby implementation, `benchmarks/metrics_bench.py`) and one bare DuckDB scan-and-group
+  of revenue;
+- pages: the kamdash calls each page makes for its default view (no filter, last complete
+  quarter, first account), on a fresh cursor of the snapshot, as a page run does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+OUT = ROOT / "benchmarks" / "out"
+ROWS_PER_ACCOUNT = 366  # revenue rows per account of write_large at 60 months, 10 products
+CHEAP_SECONDS = 5.0  # a variant faster than this is repeated (best of --runs)
+BIG = 2**40  # no file size limit for the benchmark loads
+GIB = 2**30
+
+# --------------------------------------------------------------------------------------- data
+
+
+def dataset(kind: str, rows: int, out: Path) -> dict:
+    """The extract with about `rows` revenue rows (generated once, then cached)."""
+    from kamdash.sample import write_large
+
+    n_accounts = max(20, round(rows / ROWS_PER_ACCOUNT))
+    d = out / f"{kind}-{n_accounts}acc-60m-10p"
+    marker = d / "done.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(d, ignore_errors=True)
+    print(
+        f"generating {kind} extract, ~{rows:,} revenue rows ({n_accounts:,} accounts)…", flush=True
+    )
+    info = write_large(d, n_accounts=n_accounts, months=60, fmt=kind, seed=7, n_products=10)
+    path = Path(info["path"])
+    files = sorted(str(p) for p in path.glob("*.csv")) if kind == "csv" else [str(path)]
+    meta = {
+        "kind": kind,
+        "dir": str(d),
+        "files": files,
+        "rows": info["rows"],
+        "total_rows": sum(info["rows"].values()),
+        "revenue_rows": info["rows"]["revenue"],
+        "mb": round(sum(Path(f).stat().st_size for f in files) / 2**20, 1),
+        "generated_seconds": info["seconds"],
+    }
+    marker.write_text(json.dumps(meta, indent=1))
+    return meta
+
+
+def snapshot_dir(meta: dict) -> Path:
+    """Where the kamdash load of an extract publishes the snapshot the metrics read."""
+    return Path(meta["dir"]) / "published"
+
+
+# ------------------------------------------------------------------------------------ workers
+# Each worker returns (callable to time, rows) after untimed setup; the callable returns notes.
+
+
+def w_kamdash_load(spec):
+    from kamdash.load import prepare
+
+    files = [Path(f) for f in spec["files"]]
+    keep = Path(spec["keep"]) if spec.get("keep") else None
+    state = {"first": True}
+
+    def run():
+        if keep is not None and state["first"]:
+            shutil.rmtree(keep, ignore_errors=True)
+            data_dir, tmp = keep, None
+        else:
+            tmp = tempfile.mkdtemp(prefix="kamdash-bench-")
+            data_dir = Path(tmp)
+        state["first"] = False
+        try:
+            p = prepare(files, data_dir, max_bytes=BIG)
+            if not p.ok:
+                raise SystemExit(f"load refused: {[x.message for x in p.report.errors][:3]}")
+            p.publish()
+            return {"rows": sum(p.counts.values())}
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    return run
+
+
+def w_kamdash_read(spec):
+    import duckdb
+
+    from kamdash.readers import read_sources
+
+    files = [Path(f) for f in spec["files"]]
+
+    def run():
+        con = duckdb.connect()
+        try:
+            sheets = read_sources(files, con, max_bytes=BIG)
+            return {"rows": sum(s.n_rows for s in sheets)}
+        finally:
+            con.close()
+
+    return run
+
+
+def w_duckdb_csv(spec):
+    import duckdb
+
+    def run():
+        con = duckdb.connect()
+        n = 0
+        for i, f in enumerate(spec["files"]):
+            con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?)", [f])
+            n += con.execute(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
+        con.close()
+        return {"rows": n}
+
+    return run
+
+
+def w_pandas_csv(spec):
+    import pandas as pd
+
+    def run():
+        return {"rows": sum(len(pd.read_csv(f)) for f in spec["files"])}
+
+    return run
+
+
+def w_calamine(spec):
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    def run():
+        wb = CalamineWorkbook.from_path(spec["files"][0])
+        n = 0
+        for meta in wb.sheets_metadata:
+            if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet:
+                n += len(wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)) - 1
+        wb.close()
+        return {"rows": n}
+
+    return run
+
+
+def w_openpyxl(spec):
+    import pandas as pd
+
+    def run():
+        frames = pd.read_excel(spec["files"][0], sheet_name=None, engine="openpyxl")
+        return {"rows": sum(len(df) for df in frames.values())}
+
+    return run
+
+
+def _open(spec):
+    from kamdash.snapshots import SnapshotStore
+
+    store = SnapshotStore(spec["data_dir"])
+    return store.open(store.current_id())
+
+
+def _settings():
+    from kamdash.settings import Settings
+
+    return Settings()
+
+
+def w_metrics_core(spec):
+    import metrics_bench
+
+    con = _open(spec)
+
+    def run():
+        metrics_bench.run_kamdash(con)
+        return {}
+
+    return run
+
+
+def full_metric_set(cur, s) -> dict[str, float]:
+    """Every kamdash metric for the portfolio (whatever modules exist); seconds per metric."""
+    from kamdash.periods import period_context
+
+    times: dict[str, float] = {}
+
+    def timed(name, fn):
+        t = time.perf_counter()
+        try:
+            fn()
+        except ImportError:
+            return
+        times[name] = time.perf_counter() - t
+
+    ctx = period_context(cur, s)
+    q = ctx.last_complete
+
+    def summary():
+        from kamdash.summary import metrics_summary
+
+        metrics_summary(cur, s)
+
+    def grouped():
+        from kamdash.summary import metrics_summary
+
+        for by in ("tier", "owner", "region", "industry"):
+            metrics_summary(cur, s, by=by)
+
+    def bridge_growth():
+        from kamdash.retention import account_growth, retention, revenue_bridge
+
+        retention(cur, s, basis="point", ctx=ctx)
+        revenue_bridge(cur, s, q - 4, q, kind="ttm")
+        revenue_bridge(cur, s, q - 1, q, kind="quarter")
+        account_growth(cur, s, qi=q, ctx=ctx)
+
+    def wallet():
+        from kamdash.wallet import account_share, wallet_quadrants
+
+        account_share(cur, s, qi=q, ctx=ctx)
+        wallet_quadrants(cur, s, qi=q, ctx=ctx)
+
+    def concentration():
+        from kamdash.concentration import concentration, pareto
+
+        concentration(cur, s, by="tier", qi=q, ctx=ctx)
+        pareto(cur, s, qi=q, ctx=ctx)
+
+    def tiering():
+        from kamdash.tiering import HEATMAP_DIMENSIONS, tier_heatmap, tier_scores
+
+        ts = tier_scores(cur, s, qi=q)
+        tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "revenue", qi=q)
+        tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "nrr", tiers=ts, qi=q)
+
+    def whitespace():
+        from kamdash.whitespace import whitespace as ws
+
+        ws(cur, s, qi=q)
+
+    def relationships():
+        from kamdash.relationships import relationships as rel
+
+        rel(cur, s)
+
+    def qbr():
+        from kamdash.qbr import latest_qbr, plan_freshness, qbr_scores
+
+        qbr_scores(cur, s)
+        latest_qbr(cur, s)
+        plan_freshness(cur, s)
+
+    def attention():
+        from kamdash.attention import needing_attention
+
+        needing_attention(cur, s, qi=q)
+
+    for name, fn in [
+        ("summary", summary),
+        ("grouped (tier, owner, region, industry)", grouped),
+        ("point retention + bridges + growth", bridge_growth),
+        ("wallet (account share, quadrants)", wallet),
+        ("concentration by tier + pareto", concentration),
+        ("tiering (scores + heatmap)", tiering),
+        ("whitespace", whitespace),
+        ("relationships", relationships),
+        ("qbr (scores, latest, plan freshness)", qbr),
+        ("attention", attention),
+    ]:
+        timed(name, fn)
+    return times
+
+
+def w_metrics_full(spec):
+    con = _open(spec)
+    s = _settings()
+
+    def run():
+        cur = con.cursor()  # fresh cursor: per-cursor aggregates are rebuilt, as on a page run
+        try:
+            return {"parts": full_metric_set(cur, s)}
+        finally:
+            cur.close()
+
+    return run
+
+
+def w_pandas_read(spec):
+    import metrics_bench
+
+    con = _open(spec)
+
+    def run():
+        metrics_bench.read_pandas(con)
+        return {}
+
+    return run
+
+
+def w_pandas_compute(spec):
+    import metrics_bench
+
+    con = _open(spec)
+    frames = metrics_bench.read_pandas(con)
+    state = {}
+
+    def run():
+        state["res"] = metrics_bench.run_pandas(frames)
+        return {}
+
+    def after():
+        try:
+            n = metrics_bench.check(metrics_bench.run_kamdash(con), state["res"])
+            return {"agreement": f"{n} figures equal to kamdash's (relative 1e-9)"}
+        except AssertionError as e:
+            return {"agreement": f"DISAGREES: {e}"}
+
+    run.after = after
+    return run
+
+
+def w_bare_group(spec):
+    import metrics_bench
+
+    con = _open(spec)
+
+    def run():
+        metrics_bench.run_bare(con)
+        return {}
+
+    return run
+
+
+# -- pages: the kamdash calls of each page's default view (read pages/*.py) -------------------
+
+
+def _frame(con, s):
+    """What ui.frame() queries on every page run: filter options, scoped cursor, periods."""
+    from kamdash.db import has_table, scalar
+    from kamdash.filters import Filters, filter_options, scoped
+    from kamdash.periods import period_context
+
+    base = con.cursor()
+    filter_options(base)
+    cur = scoped(base, Filters())
+    pc = period_context(base, s)
+    if has_table(base, "_meta"):
+        scalar(base, "SELECT value FROM _meta WHERE key = 'revenue_source'")
+    if has_table(cur, "accounts"):
+        scalar(cur, "SELECT count(*) FROM accounts")
+    return base, cur, pc, pc.last_complete
+
+
+def page_portfolio(con, s):
+    from kamdash.attention import needing_attention
+    from kamdash.concentration import concentration, pareto
+    from kamdash.retention import retention
+    from kamdash.wallet import share_of_wallet
+
+    base, cur, ctx, q = _frame(con, s)
+    retention(cur, s, ctx=ctx)
+    share_of_wallet(cur, s, ctx=ctx)
+    concentration(cur, s, qi=q, ctx=ctx)
+    concentration(cur, s, qi=q - 4, ctx=ctx)
+    concentration(cur, s, by="tier", qi=q, ctx=ctx)
+    concentration(cur, s, by="tier", qi=q - 4, ctx=ctx)
+    pareto(cur, s, qi=q, ctx=ctx)
+    needing_attention(cur, s, qi=q)
+
+
+def page_tiers(con, s):
+    from kamdash.tiering import HEATMAP_DIMENSIONS, HEATMAP_VALUES, tier_heatmap, tier_scores
+
+    base, cur, ctx, q = _frame(con, s)
+    tier_scores(cur, s, qi=q)
+    tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], HEATMAP_VALUES[0], tiers=None, qi=q)
+
+
+def page_retention(con, s):
+    from kamdash.retention import DIMENSIONS, retention, revenue_bridge
+    from kamdash.wallet import share_of_wallet, wallet_quadrants
+
+    base, cur, ctx, q = _frame(con, s)
+    retention(cur, s, ctx=ctx)
+    retention(cur, s, by=DIMENSIONS[0], ctx=ctx)  # the page's default split: tier
+    revenue_bridge(cur, s, q - 4, q, kind="ttm")
+    share_of_wallet(cur, s, ctx=ctx)
+    wallet_quadrants(cur, s, qi=q, ctx=ctx)
+
+
+def page_whitespace(con, s):
+    from kamdash.whitespace import whitespace
+
+    base, cur, ctx, q = _frame(con, s)
+    ws = whitespace(cur, s, qi=q)
+    for v in ("ttm", "potential", "pipeline"):
+        ws.grid(v)
+
+
+def page_qbr(con, s):
+    from kamdash.db import frame
+    from kamdash.qbr import plan_freshness, qbr_scores
+    from kamdash.relationships import contacts, relationships
+    from kamdash.retention import account_growth, account_quarters
+    from kamdash.ui import account_names
+    from kamdash.wallet import account_share
+    from kamdash.whitespace import whitespace
+
+    base, cur, ctx, q = _frame(con, s)
+    ids, _ = account_names(cur)
+    growth = account_growth(cur, s, qi=q, ctx=ctx)
+    account = growth["account_id"].iloc[0] if len(growth) else ids[0]
+    qbr_scores(cur, s)
+    account_share(cur, s, qi=q, ctx=ctx)
+    plan_freshness(cur, s)
+    relationships(cur, s)
+    contacts(cur, s, account)
+    whitespace(cur, s, qi=q)
+    aq = account_quarters(cur, s)
+    frame(
+        cur,
+        f"SELECT q, rev AS revenue FROM {aq} WHERE account_id = ? AND q BETWEEN ? AND ? ORDER BY q",
+        [account, q - 7, q],
+    )
+
+
+def page_definitions(con, s):
+    from kamdash.db import rows
+
+    base, cur, ctx, q = _frame(con, s)
+    rows(base, "SELECT key, value FROM _meta")
+
+
+PAGES = {
+    "Portfolio": page_portfolio,
+    "Tiers": page_tiers,
+    "Retention & wallet": page_retention,
+    "Whitespace": page_whitespace,
+    "QBR scorecard": page_qbr,
+    "Definitions": page_definitions,
+}
+
+
+def w_page(spec):
+    con = _open(spec)
+    s = _settings()
+    fn = PAGES[spec["page"]]
+
+    def run():
+        fn(con, s)
+        return {}
+
+    return run
+
+
+WORKERS = {
+    "kamdash_load": w_kamdash_load,
+    "kamdash_read": w_kamdash_read,
+    "duckdb_csv": w_duckdb_csv,
+    "pandas_csv": w_pandas_csv,
+    "calamine": w_calamine,
+    "openpyxl": w_openpyxl,
+    "metrics_core": w_metrics_core,
+    "metrics_full": w_metrics_full,
+    "pandas_read": w_pandas_read,
+    "pandas_compute": w_pandas_compute,
+    "bare_group": w_bare_group,
+    "page": w_page,
+}
+
+
+def worker(spec: dict) -> None:
+    run = WORKERS[spec["worker"]](spec)
+    times, notes = [], {}
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(max(1, spec.get("runs", 1))):
+        t = time.perf_counter()
+        notes = run() or {}
+        times.append(time.perf_counter() - t)
+        if times[0] >= CHEAP_SECONDS:
+            break
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    if hasattr(run, "after"):
+        notes.update(run.after())
+    out = {
+        "seconds": min(times),
+        "runs": len(times),
+        "cpu": (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / len(times),
+        "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        **notes,
+    }
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def measure(spec: dict) -> dict:
+    """Run one variant in a fresh subprocess; its result (seconds, runs, peak RSS, notes)."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return {"error": " / ".join(tail) or f"exit {proc.returncode}"}
+
+
+# -------------------------------------------------------------------------------------- table
+
+
+class Table:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, step, variant, rows, res, ref=None, target="", met=None, note=""):
+        r = {"step": step, "variant": variant, "rows": rows, **res, "target": target, "met": met}
+        r["ratio"] = res["seconds"] / ref if ref and "seconds" in res else None
+        r["note"] = note
+        self.rows.append(r)
+        print(f"  {step} | {variant}: " + _short(r), flush=True)
+        return r
+
+    def markdown(self) -> str:
+        head = "| step | variant | rows | seconds | rows/s | × kamdash | peak RSS | runs | target | met? |"
+        lines = [head, "|" + "---|" * 10]
+        for r in self.rows:
+            if "error" in r:
+                lines.append(
+                    f"| {r['step']} | {r['variant']} | {_n(r['rows'])} | error: {r['error']} "
+                    "| | | | | | |"
+                )
+                continue
+            secs = r.get("seconds")
+            rate = f"{r['rows'] / secs:,.0f}" if secs and r["rows"] else ""
+            ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ""
+            rss = f"{r['maxrss'] / GIB:.2f} GiB" if r.get("maxrss") else ""
+            runs = (
+                ""
+                if not r.get("runs")
+                else ("1 (expensive)" if r["runs"] == 1 else f"best of {r['runs']}")
+            )
+            met = {True: "**yes**", False: "**no**", None: ""}[r["met"]]
+            lines.append(
+                f"| {r['step']} | {r['variant']} | {_n(r['rows'])} | "
+                f"{'' if secs is None else f'{secs:.3f}'} | {rate} | {ratio} | {rss} | {runs} | "
+                f"{r['target']} | {met} |"
+            )
+        return "\n".join(lines)
+
+
+def _n(x) -> str:
+    return f"{x:,}" if isinstance(x, int) else str(x or "")
+
+
+def _short(r) -> str:
+    if "error" in r:
+        return "ERROR " + r["error"]
+    return (
+        f"{r['seconds']:.3f}s ({r['runs']} run(s), cpu {r['cpu']:.2f}s), "
+        f"{r['maxrss'] / GIB:.2f} GiB" + (f", {r['target']}" if r["target"] else "")
+    )
+
+
+# ----------------------------------------------------------------------------------- the steps
+
+
+def step_load_csv(t: Table, meta: dict, runs: int, keep: bool) -> None:
+    step = f"load CSV ({meta['revenue_rows'] / 1e6:.1f}M revenue rows, {meta['mb']:,} MB)"
+    n = meta["total_rows"]
+    spec = {"files": meta["files"], "runs": runs}
+    load = measure(
+        {**spec, "worker": "kamdash_load", "keep": str(snapshot_dir(meta)) if keep else None}
+    )
+    read = measure({**spec, "worker": "kamdash_read"})
+    bare = measure({**spec, "worker": "duckdb_csv"})
+    pdr = measure({**spec, "worker": "pandas_csv"})
+    ref = load.get("seconds")
+    fb = bare.get("seconds")
+    for name, res in [
+        ("kamdash prepare()+publish (read, validate, type, write snapshot)", load),
+        ("kamdash read_sources (staging tables only)", read),
+    ]:
+        ok = None
+        target = "≤ 1.5× bare read_csv"
+        if "seconds" in res and fb:
+            x = res["seconds"] / fb
+            ok = x <= 1.5
+            target += f": {x:.2f}×"
+        if "seconds" in res:
+            ok_mem = res["maxrss"] < 2 * GIB
+            target += f"; RSS < 2 GiB: {'yes' if ok_mem else 'no'}"
+            ok = ok and ok_mem if ok is not None else ok_mem
+        t.add(step, name, n, res, ref, target, ok)
+    t.add(step, "DuckDB CREATE TABLE AS read_csv, per file (floor)", n, bare, ref)
+    t.add(step, "pandas.read_csv, per file (alternative)", n, pdr, ref)
+
+
+def step_load_xlsx(t: Table, meta: dict, runs: int) -> None:
+    step = f"load XLSX ({meta['revenue_rows'] / 1e3:,.0f}k revenue rows, {meta['mb']:,} MB)"
+    n = meta["total_rows"]
+    spec = {"files": meta["files"], "runs": runs}
+    load = measure({**spec, "worker": "kamdash_load"})
+    read = measure({**spec, "worker": "kamdash_read"})
+    cal = measure({**spec, "worker": "calamine"})
+    opx = measure({**spec, "worker": "openpyxl"})
+    ref = load.get("seconds")
+    for name, res in [
+        ("kamdash prepare()+publish (read, validate, type, write snapshot)", load),
+        ("kamdash read_sources (staging tables only)", read),
+    ]:
+        parts, ok = [], None
+        if "seconds" in res and "seconds" in opx:
+            x = opx["seconds"] / res["seconds"]
+            parts.append(f"≥ 5× faster than openpyxl: {x:.1f}×")
+            ok = x >= 5
+        if "seconds" in res and "seconds" in cal:
+            x = res["seconds"] / cal["seconds"]
+            parts.append(f"≤ 1.5× calamine: {x:.2f}×")
+            ok = (ok is not False) and x <= 1.5
+        if "seconds" in res:
+            ok_mem = res["maxrss"] < 2 * GIB
+            parts.append(f"RSS < 2 GiB: {'yes' if ok_mem else 'no'}")
+            ok = (ok is not False) and ok_mem
+        t.add(step, name, n, res, ref, "; ".join(parts), ok)
+    t.add(step, "python-calamine to_python, every sheet (floor)", n, cal, ref)
+    t.add(step, "pandas.read_excel(engine='openpyxl'), every sheet (alternative)", n, opx, ref)
+
+
+def step_metrics(t: Table, meta: dict, runs: int) -> None:
+    step = f"metrics ({meta['revenue_rows'] / 1e6:.1f}M revenue rows)"
+    n = meta["revenue_rows"]
+    spec = {"data_dir": str(snapshot_dir(meta)), "runs": runs}
+    core = measure({**spec, "worker": "metrics_core"})
+    full = measure({**spec, "worker": "metrics_full"})
+    pread = measure({**spec, "worker": "pandas_read"})
+    pcomp = measure({**spec, "worker": "pandas_compute"})
+    bare = measure({**spec, "worker": "bare_group"})
+    ref = core.get("seconds")
+    pc = pcomp.get("seconds")
+    for name, res in [
+        ("kamdash core figures (= the pandas set)", core),
+        ("kamdash full metric set", full),
+    ]:
+        parts, ok = [], None
+        if "seconds" in res and pc:
+            x = pc / res["seconds"]
+            parts.append(f"≥ 5× faster than pandas compute: {x:.1f}×")
+            ok = x >= 5
+        if "seconds" in res:
+            ok_mem = res["maxrss"] < 2 * GIB
+            parts.append(f"RSS < 2 GiB: {'yes' if ok_mem else 'no'}")
+            ok = (ok is not False) and ok_mem
+        note = ""
+        if res.get("parts"):
+            note = "; ".join(f"{k} {v:.2f}s" for k, v in res["parts"].items())
+        t.add(step, name, n, res, ref, "; ".join(parts), ok, note)
+    t.add(step, "pandas: read revenue/accounts/wallet from DuckDB", n, pread, ref)
+    t.add(
+        step,
+        "pandas: compute (groupby, frames in memory) (alternative)",
+        n,
+        pcomp,
+        ref,
+        note=pcomp.get("agreement", ""),
+    )
+    if "seconds" in pread and "seconds" in pcomp:
+        both = {**pcomp, "seconds": pread["seconds"] + pcomp["seconds"], "runs": None}
+        t.add(step, "pandas: read + compute", n, both, ref)
+    t.add(step, "bare DuckDB scan + group by account, quarter (floor)", n, bare, ref)
+
+
+def step_pages(t: Table, meta: dict, runs: int) -> None:
+    step = f"page queries ({meta['revenue_rows'] / 1e6:.1f}M revenue rows)"
+    spec = {"data_dir": str(snapshot_dir(meta)), "runs": runs}
+    for page in PAGES:
+        res = measure({**spec, "worker": "page", "page": page})
+        ok = res["seconds"] < 1.0 if "seconds" in res else None
+        target = f"< 1 s: {res['seconds']:.2f} s" if "seconds" in res else "< 1 s"
+        t.add(step, page, meta["revenue_rows"], res, None, target, ok)
+
+
+def machine() -> str:
+    import duckdb
+    import pandas
+
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB
+    return (
+        f"{os.cpu_count()} CPU ({cpu}), {mem:.0f} GiB RAM; Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}, pandas {pandas.__version__}; "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="small sizes (a minute or two)")
+    ap.add_argument("--rows", type=int, help="revenue rows of the big CSV extract (10,000,000)")
+    ap.add_argument("--small-rows", type=int, help="revenue rows of the small CSV (1,000,000)")
+    ap.add_argument("--xlsx-rows", type=int, help="revenue rows of the big workbook (500,000)")
+    ap.add_argument("--xlsx-small-rows", type=int, help="revenue rows of the small one (200,000)")
+    ap.add_argument("--runs", type=int, default=3, help="best of N for cheap variants (3)")
+    ap.add_argument(
+        "--only", default="load_csv,load_xlsx,metrics,pages", help="comma-separated steps"
+    )
+    ap.add_argument("--out", type=Path, default=OUT, help="cache of generated extracts")
+    ap.add_argument("--markdown", type=Path, help="also write the table to this file")
+    args = ap.parse_args()
+    if args.worker:
+        worker(json.loads(args.worker))
+        return 0
+    q = args.quick
+    rows = args.rows or (200_000 if q else 10_000_000)
+    small = args.small_rows or (50_000 if q else 1_000_000)
+    xrows = args.xlsx_rows or (50_000 if q else 500_000)
+    xsmall = args.xlsx_small_rows or (20_000 if q else 200_000)
+    steps = set(args.only.split(","))
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    print(machine(), flush=True)
+    t = Table()
+    big = dataset("csv", rows, args.out)
+    if "load_csv" in steps:
+        for meta in (dataset("csv", small, args.out), big):
+            step_load_csv(t, meta, args.runs, keep=meta is big)
+    elif not (snapshot_dir(big) / "CURRENT").exists():
+        measure({"worker": "kamdash_load", "files": big["files"], "keep": str(snapshot_dir(big))})
+    if "load_xlsx" in steps:
+        for r in (xsmall, xrows):
+            step_load_xlsx(t, dataset("xlsx", r, args.out), args.runs)
+    if "metrics" in steps:
+        step_metrics(t, big, args.runs)
+    if "pages" in steps:
+        step_pages(t, big, args.runs)
+    table = t.markdown()
+    print()
+    print(machine())
+    print(f"total {time.perf_counter() - started:.0f}s\n")
+    print(table)
+    notes = [r for r in t.rows if r.get("note")]
+    if notes:
+        print()
+        for r in notes:
+            print(f"- {r['step']}, {r['variant']}: {r['note']}")
+    if args.markdown:
+        args.markdown.write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
