@@ -398,7 +398,7 @@ def account_qbr_data(
 # Rendering
 # ---------------------------------------------------------------------------------------------
 
-W, H = Inches(13.333), Inches(7.5)
+W, H = Emu(12192000), Emu(6858000)  # 13.333 x 7.5 in, exactly 16:9
 MARGIN = Inches(0.55)
 BODY_TOP = Inches(1.55)
 BODY_BOTTOM = Inches(6.85)
