@@ -247,6 +247,14 @@ def _f(x) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _nice_step(raw: float) -> float:
+    """A round axis step (1, 2, 2.5 or 5 times a power of ten) of at least `raw`."""
+    if not raw or raw <= 0 or math.isnan(raw):
+        return 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+
+
 def _row(df: pd.DataFrame, account_id: str) -> dict | None:
     r = df[df["account_id"] == account_id]
     return None if r.empty else r.iloc[0].to_dict()
@@ -822,6 +830,7 @@ class _Deck:
                 v = last.get(dim)
                 prev = self._previous_dim(d, dim)
                 ch = "–" if prev is None or _f(v) is None else f"{float(v) - prev:+.0f}"
+                ch = "0" if ch in ("+0", "-0") else ch
                 body.append(
                     [
                         DIM_LABELS.get(dim, dim.replace("_", " ").capitalize()),
@@ -1330,7 +1339,7 @@ class _Deck:
             x2,
             y,
             cw,
-            BODY_BOTTOM - y,
+            min(BODY_BOTTOM - y, Inches(1.3 + 0.75 * len(rev))),  # few bars: a shorter chart
             [str(p) for p in rev["product"]],
             {"Potential": vals},
             "Potential by product",
@@ -1338,6 +1347,7 @@ class _Deck:
         nf = self.money_format(vals)
         va = ch.value_axis
         va.minimum_scale = 0
+        va.major_unit = _nice_step(max(vals) / 4)
         va.tick_labels.number_format = nf
         va.tick_labels.number_format_is_linked = False
         plot = ch.plots[0]

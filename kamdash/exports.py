@@ -109,9 +109,7 @@ def to_csv_bytes(df: pd.DataFrame, *, index: bool = False, aliases=None) -> byte
     """The table as CSV bytes (UTF-8 with BOM, CRLF), formula-safe (see the module docstring)."""
     df = _apply_aliases(df, aliases)
     headers, body = _records(df, index)
-    date_cols = {
-        i for i in range(len(headers)) if _is_date_column(pd.Series([r[i] for r in body]))
-    }
+    date_cols = {i for i in range(len(headers)) if _is_date_column(pd.Series([r[i] for r in body]))}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
@@ -142,9 +140,7 @@ def safe_sheet_name(name: str) -> str:
 
 def _write_sheet(ws, df: pd.DataFrame, index: bool) -> None:
     headers, body = _records(df, index)
-    date_cols = {
-        i for i in range(len(headers)) if _is_date_column(pd.Series([r[i] for r in body]))
-    }
+    date_cols = {i for i in range(len(headers)) if _is_date_column(pd.Series([r[i] for r in body]))}
     bold = Font(bold=True)
     for j, h in enumerate(headers, 1):
         c = ws.cell(row=1, column=j)
