@@ -161,7 +161,11 @@ def frame() -> Frame | None:
             persist_state="session",
             help="For client-facing screen shares: accounts are shown by ID only.",
         )
-        st.caption(f"Snapshot `{sid}` · data as of {pc.as_of or 'n/a'}")
+        source = ""
+        if has_table(base, "_meta"):
+            src = scalar(base, "SELECT value FROM _meta WHERE key = 'revenue_source'")
+            source = " · revenue taken from won opportunities" if src == "opportunities" else ""
+        st.caption(f"Snapshot `{sid}` · data as of {pc.as_of or 'n/a'}{source}")
     return Frame(con, base, settings, pc, quarter, sid, f, anonymous)
 
 

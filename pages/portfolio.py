@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kamdash import figures, fmt, ui
+from kamdash.attention import needing_attention
 from kamdash.concentration import concentration, pareto
 from kamdash.db import has_table
 from kamdash.retention import retention
@@ -51,8 +52,8 @@ g = change(ttm_now, ttm_prev)
 cols[0].metric(
     "Revenue TTM",
     f.money(ttm_now),
-    None if g is None else f"{'+' if g > 0 else ''}{fmt.pct(g)}",
-    delta_description="YoY",
+    None if g is None else f"{'+' if g > 0 else ''}{fmt.pct(g, 0 if abs(g) >= 0.01 else 1)}",
+    delta_description="YoY" if g is not None else None,
     border=True,
     help="Sum of revenue in the four quarters ending with the chosen quarter.",
 )
@@ -77,7 +78,7 @@ cols[3].metric(
     "Share of wallet",
     fmt.pct(sw) if sw is not None else "–",
     delta_pts(sw, sw_prev),
-    delta_description="YoY",
+    delta_description="YoY" if sw is not None and sw_prev is not None else None,
     border=True,
     help="Our TTM revenue / the customers' wallet estimates, over active accounts "
     "with an estimate.",
@@ -144,3 +145,59 @@ with right:
         fmt.number(conc["hhi"]),
         help="Herfindahl-Hirschman index of TTM revenue, 0 (spread) to 10,000 (one account).",
     )
+
+# -- Accounts needing attention ----------------------------------------------------------------
+st.subheader("Accounts needing attention")
+att = needing_attention(f.con, s, qi=q)
+if ui.is_missing(att):
+    ui.missing(att)
+    st.stop()
+for m in att.missing:
+    ui.missing(m)
+table = att.table
+if table.empty:
+    st.success("No account is shrinking, single-threaded, behind on its plan or red at QBR.")
+    st.stop()
+KINDS = {
+    "shrinking": "Shrinking",
+    "single-threaded": "Single-threaded",
+    "plan stale": "Stale plan",
+    "red QBR": "Red QBR",
+}
+kinds = [[k for k in KINDS if any(r.startswith(k) for r in rs)] for rs in table["reasons"]]
+counts = {k: sum(k in ks for ks in kinds) for k in KINDS}
+chosen = st.pills(
+    "Reason",
+    [k for k in KINDS if counts[k]],
+    format_func=lambda k: f"{KINDS[k]} ({counts[k]})",
+    selection_mode="multi",
+    key="att_kinds",
+    bind="query-params",
+    persist_state="session",
+    help="Show the accounts with any of the chosen reasons (none chosen: all).",
+)
+keep = [not chosen or any(k in ks for k in chosen) for ks in kinds]
+shown = table[keep]
+top_n = 15
+st.caption(
+    f"{len(shown)} accounts flagged; the {min(top_n, len(shown))} "
+    "largest by TTM revenue. Open → goes to the account's QBR scorecard."
+)
+top = shown.head(top_n)
+st.dataframe(
+    {
+        "Account": f.names(top["account_id"], top["account_name"]),
+        "QBR": [ui.qbr_url(a) for a in top["account_id"]],
+        "Tier": top["tier"].fillna("–").tolist(),
+        "KAM": top["owner"].fillna("–").tolist(),
+        "TTM": [f.money(v) for v in top["ttm"]],
+        "Why": [" · ".join(r) for r in top["reasons"]],
+    },
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width="small"),
+        "Tier": st.column_config.TextColumn(width="small"),
+        "TTM": st.column_config.TextColumn(width="small"),
+    },
+)
