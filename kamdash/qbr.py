@@ -11,8 +11,8 @@ plan_cadence_days):
   (compared after rounding to 9 decimals, so 4.0 computed as 3.9999999999 is green).
 - Trend = score - the account's previous QBR score (None for its first QBR).
 - Commitments: commitments_done / commitments_due as given, rate = done / due.
-- Plan freshness = as_of - accounts.plan_updated in days (as_of = the period context's as-of
-  date, today when there is none). Stale when beyond the cadence of the account's assigned
+- Plan freshness = as_of - accounts.plan_updated in days (as_of = relationships.as_of_date:
+  the user-set as-of date, else the extract's latest date in any table). Stale when beyond the cadence of the account's assigned
   tier (plan_cadence_days; accounts with no or an unknown tier use the Tier 3 cadence); an
   account with no plan date is stale ("no plan date").
 """

@@ -11,8 +11,9 @@ Definitions (design brief, "Stakeholder coverage"; settings.active_strength_min,
 - executive access = at least one contact with level 'executive' and strength >=
   active_strength_min (the brief's "strength >= 3" with the default setting).
 - champions / detractors = contacts whose sentiment is 'champion' / 'detractor'.
-- days since last contact = as_of - latest last_contact, as_of = the period context's as-of
-  date (the extract's latest revenue date or the user-set one), today when there is none.
+- days since last contact = as_of - latest last_contact, as_of = the user-set as-of date, else
+  the extract's latest date in any table (revenue, last contact, plan update, QBR), so that
+  no activity lies in the future; today when there is none (see `as_of_date`).
 """
 
 from __future__ import annotations
@@ -22,15 +23,28 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame
+from kamdash.db import frame, has_table, scalar
 from kamdash.missing import Missing, require
 from kamdash.periods import period_context
 from kamdash.settings import Settings
 
 
 def as_of_date(con: duckdb.DuckDBPyConnection, settings: Settings) -> dt.date:
-    """The as-of date of the period context, today when there is none (no revenue)."""
-    return period_context(con, settings).as_of or dt.date.today()
+    """The date activity is measured at (days since contact, plan freshness): the user-set
+    as-of date, else the extract's latest date in any table (revenue, last contact, plan
+    update, QBR), so that no activity is "in the future"; today when there is none."""
+    if settings.as_of:
+        return dt.date.fromisoformat(settings.as_of)
+    dates = [period_context(con, settings).as_of]
+    for table, column in (
+        ("stakeholders", "last_contact"),
+        ("accounts", "plan_updated"),
+        ("qbr", "date"),
+    ):
+        if has_table(con, table):
+            dates.append(scalar(con, f"SELECT max({column}) FROM {table}"))
+    dates = [d for d in dates if d is not None]
+    return max(dates) if dates else dt.date.today()
 
 
 def relationships(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame | Missing:

@@ -59,9 +59,24 @@ def test_threshold_comes_from_settings():
     assert a["active"] == 1 and a["single_threaded"] and a["executive_access"]  # Ann is 4
 
 
-def test_days_since_contact_without_revenue_counts_from_today():
+def test_days_since_contact_without_revenue_counts_from_the_latest_activity():
+    # no revenue: as of = the latest date in the extract = Ann's last contact 2024-03-01
     r = rel.relationships(db(), Settings()).set_index("account_id")
-    assert r.loc["A", "days_since_contact"] == (dt.date.today() - dt.date(2024, 3, 1)).days
+    assert r.loc["A", "days_since_contact"] == 0
+    assert rel.as_of_date(db(), Settings()) == dt.date(2024, 3, 1)
+
+
+def test_activity_after_the_last_revenue_date_moves_the_as_of_date():
+    # revenue ends 2024-03-31 but a contact was met 2024-04-20: days are counted from 04-20,
+    # never negative: A's latest contact 2024-03-01 is 31 + 19 = 50 days before 2024-04-20
+    late = CONTACTS + [
+        {"account_id": "C", "name": "Cy", "strength": 3, "last_contact": "2024-04-20"}
+    ]
+    con = canonical_db(accounts=ACCOUNTS, stakeholders=late, revenue=REVENUE)
+    r = rel.relationships(con, Settings()).set_index("account_id")
+    assert rel.as_of_date(con, Settings()) == dt.date(2024, 4, 20)
+    assert r.loc["A", "days_since_contact"] == 50 and r.loc["C", "days_since_contact"] == 0
+    assert rel.as_of_date(con, Settings(as_of="2024-06-30")) == dt.date(2024, 6, 30)
 
 
 def test_contact_list_executives_first():
