@@ -288,8 +288,13 @@ def revenue_bridge(totals: dict, start_label: str, end_label: str, currency: str
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
-    ticks, tick_text = _money_ticks([0, max(vals[0], vals[-1]) * 1.12], currency)
-    fig.update_yaxes(tickvals=ticks, ticktext=tick_text, range=[0, max(vals[0], vals[-1]) * 1.12])
+    running, peak = 0.0, 0.0
+    for v, (_, _, m) in zip(vals, steps, strict=True):
+        running = v if m != "relative" else running + v
+        peak = max(peak, running)
+    top = peak * 1.12
+    ticks, tick_text = _money_ticks([0, top], currency)
+    fig.update_yaxes(tickvals=ticks, ticktext=tick_text, range=[0, top])
     fig.update_xaxes(type="category")
     return _layout(fig, f"Revenue bridge {start_label} → {end_label}", showlegend=False)
 
@@ -376,7 +381,19 @@ def wallet_quadrant(
             )
         )
     top = d.nlargest(n_labels, "ttm")
-    for r in top.itertuples(index=False):
+    # spread the labels of neighbouring bubbles: alternate sides and heights
+    offsets = [
+        (40, -28),
+        (-40, -28),
+        (40, 28),
+        (-40, 28),
+        (60, -50),
+        (-60, -50),
+        (60, 50),
+        (-60, 50),
+    ]
+    for k, r in enumerate(top.sort_values("wallet").itertuples(index=False)):
+        ax, ay = offsets[k % len(offsets)]
         fig.add_annotation(
             x=math.log10(r.wallet),
             y=min(r.share, 1.5),
@@ -384,8 +401,8 @@ def wallet_quadrant(
             showarrow=True,
             arrowhead=0,
             arrowcolor=fmt.NEUTRAL,
-            ax=24,
-            ay=-18,
+            ax=ax,
+            ay=ay,
             font=dict(size=11),
             bgcolor="rgba(255,255,255,0.8)",
         )

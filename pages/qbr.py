@@ -109,7 +109,7 @@ c[0].metric(
     "QBR score",
     fmt.score(latest["score"]) if latest is not None else "–",
     None if latest is None or fmt.is_missing(latest["trend"]) else f"{float(latest['trend']):+.1f}",
-    delta_description="vs prior",
+    delta_description=None if latest is None or fmt.is_missing(latest["trend"]) else "vs prior",
     border=True,
     help=f"Weighted mean of the 1–5 dimensions; green ≥ {s.rag_green_min:g}, "
     f"amber ≥ {s.rag_amber_min:g}, red below.",
@@ -230,7 +230,7 @@ else:
 # -- Whitespace and pipeline -------------------------------------------------------------------
 st.subheader("Whitespace and open pipeline")
 ws = whitespace(f.con, s, qi=q)
-left, right = st.columns([3, 2])
+left, right = st.columns([1, 1])
 with left:
     if ui.is_missing(ws):
         ui.missing(ws)

@@ -115,6 +115,8 @@ if not has_table(f.con, "wallet"):
 else:
     sow = share_of_wallet(f.con, s, ctx=ctx)
     sow = sow[sow["quarter"] <= q]
+    # a TTM window reaching before the first quarter of data is incomplete: not drawn
+    sow = sow[sow["quarter"] - 3 >= ctx.first]
     ui.plot(figures.sow_trend(sow), key="sow_trend")
     last = sow[sow["quarter"] == q]
     if len(last) and int(last["accounts_without_estimate"].iloc[0]):
@@ -123,7 +125,7 @@ else:
             "wallet estimate and are left out of the share."
         )
     quad = wallet_quadrants(f.con, s, qi=q, ctx=ctx)
-    n_labels = st.slider("Label the largest accounts", 0, 20, 8, key="quad_labels")
+    n_labels = st.slider("Label the largest accounts", 0, 12, 6, key="quad_labels")
     fig = figures.wallet_quadrant(
         quad,
         quad.attrs.get("wallet_median"),
@@ -135,5 +137,6 @@ else:
     ui.plot(fig, key="quadrant")
     st.caption(
         "Dashed lines: the medians of wallet and share over these accounts. Bubble size: "
-        "TTM revenue. Shares above 150% are drawn at 150%."
+        "TTM revenue. Shares above 150% are drawn at 150%. Share of wallet is drawn from the "
+        "first quarter with a full twelve months of data."
     )
