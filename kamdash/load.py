@@ -107,6 +107,9 @@ def prepare(
         rows_read = sum(s.n_rows for s in sheets)
         step(f"Read {rows_read:,} rows from {len(sheets)} sheet(s); matching columns…", 0.5)
         mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))
+        for t in mapping_sections or {}:
+            if t in mapping.tables:
+                mapping.tables[t].how = "your choice"
         step("Validating and building the snapshot…", 0.6)
         db_path = str(pending.db_path).replace("'", "''")
         con.execute(f"ATTACH '{db_path}' AS out")

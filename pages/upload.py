@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kamdash import upload
+from kamdash import ui, upload
 from kamdash.contract import TABLES
 from kamdash.diff import diff_snapshots
 from kamdash.load import prepare
 from kamdash.snapshots import SnapshotNotFound, SnapshotStore
 
+ui.leave_pages_dir_mode()
 store = SnapshotStore()
 state = st.session_state
 
