@@ -119,6 +119,12 @@ def number_expr(src: str, src_type: str, decimal: str = ".") -> str:
     return f"COALESCE(TRY_CAST(trim(CAST({src} AS VARCHAR)) AS DOUBLE), {slow})"
 
 
+def _unreadable(expr: str, src: str, keyed: str) -> str:
+    """Condition: the cell holds something (and the row its key) but `expr` reads NULL. The
+    blank tests run only where `expr` is NULL (CASE evaluates a branch on its rows only)."""
+    return f"CASE WHEN ({expr}) IS NULL THEN NOT {_blank(src)}{keyed} ELSE false END"
+
+
 def _text_expr(src: str) -> str:
     return f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
 
@@ -277,7 +283,7 @@ class TableBuilder:
             self.check(
                 level,
                 "non_numeric",
-                f"NOT {_blank(src)} AND ({expr}) IS NULL{keyed}",
+                _unreadable(expr, src, keyed),
                 header,
                 f"value(s) of {col.replace('_', ' ')} {what}.",
             )
@@ -300,7 +306,7 @@ class TableBuilder:
             self.check(
                 level,
                 "bad_date",
-                f"NOT {_blank(src)} AND ({expr}) IS NULL{keyed}",
+                _unreadable(expr, src, keyed),
                 header,
                 f"value(s) of {col.replace('_', ' ')} {tail} Use YYYY-MM-DD or a date cell.",
             )
