@@ -12,6 +12,20 @@ from kamdash.load import load_extract
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_XLSX = ROOT / "data" / "sample" / "kamdash_sample.xlsx"
 SAMPLE_CSV = ROOT / "data" / "sample" / "csv"
+ARTIFACTS = ROOT / "test-artifacts"
+# Debian's Chromium, driven by Playwright (Playwright's own browser download is not used)
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 720}
 
 
 def _publish(paths: list[Path], data_dir: Path) -> Path:
@@ -42,3 +56,20 @@ def minimal_data_dir(tmp_path_factory) -> Path:
 def empty_data_dir(tmp_path_factory) -> Path:
     """A data dir where nothing is published yet."""
     return tmp_path_factory.mktemp("kamdash-empty")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where browser tests save screenshots and timings (kept as CI artifacts)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

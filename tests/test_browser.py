@@ -20,24 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ARTIFACTS, CHROMIUM, ROOT, VIEWPORT
 
 pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 720}
-ARTIFACTS = ROOT / "test-artifacts"
+
 
 # url path -> (name, title, texts that must be visible)
 PAGES = {
@@ -121,12 +109,6 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
-
-
-@pytest.fixture(scope="session")
 def server(sample_data_dir, artifacts):
     s = Server(sample_data_dir)
     yield s
@@ -138,14 +120,6 @@ def minimal_server(minimal_data_dir, artifacts):
     s = Server(minimal_data_dir)
     yield s
     s.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

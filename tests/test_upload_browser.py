@@ -16,8 +16,10 @@ from kamdash.load import load_extract
 from kamdash.settings import Settings
 from kamdash.snapshots import SnapshotStore
 from kamdash.summary import metrics_summary
-from tests.conftest import SAMPLE_CSV, SAMPLE_XLSX
-from tests.test_browser import ARGS, CHROMIUM, VIEWPORT, Server, artifacts, sync_api  # noqa: F401
+from tests.conftest import SAMPLE_CSV, SAMPLE_XLSX, VIEWPORT
+from tests.test_browser import Server, sync_api
+
+expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +41,7 @@ def _figures(data: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def upload_env(tmp_path_factory, artifacts):
+def upload_env(tmp_path_factory, artifacts, browser):
     """A data dir with a small extract published (accounts + opportunities of the sample),
     a server on it, and one browser."""
     src = tmp_path_factory.mktemp("upload-src")
@@ -50,10 +52,7 @@ def upload_env(tmp_path_factory, artifacts):
     data = tmp_path_factory.mktemp("upload-data")
     assert load_extract(paths, data).ok
     server = Server(data)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield server, browser, data
-        browser.close()
+    yield server, browser, data
     server.stop()
 
 
@@ -114,10 +113,10 @@ def test_csv_with_non_standard_headers_needs_a_column_choice(upload_env, artifac
             combo.click()
             page.keyboard.press("Control+A")
             page.keyboard.type(value)
-            page.wait_for_timeout(200)
+            page.get_by_role("option", name=value, exact=True).first.wait_for(timeout=10_000)
             page.keyboard.press("Enter")
+            expect(combo).to_have_value(value, timeout=10_000)
             page.wait_for_timeout(300)
-            assert combo.input_value() == value
     page.get_by_role("button", name="Re-check with these columns").click()
     page.get_by_text("Checked: ready to publish").wait_for(timeout=60_000)
     page.get_by_text("2 account(s) added").first.wait_for()
