@@ -11,14 +11,17 @@ shared link opens the same view, and kept for the session when switching pages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
-from kamdash import fmt
+from kamdash import exports, fmt
+from kamdash.aliases import Aliases, new_salt, passthrough
 from kamdash.db import has_table, scalar
 from kamdash.periods import PeriodContext, label_to_quarter, period_context
 from kamdash.settings import Settings, load_settings
@@ -26,13 +29,27 @@ from kamdash.snapshots import SnapshotStore, open_snapshot
 
 FILTER_KEYS = ("owner", "team", "region", "industry", "tier")
 FILTER_LABELS = {"owner": "KAM (owner)", "team": "Team", "region": "Region"}
-URL_KEYS = (*FILTER_KEYS, "period", "anon")
+URL_KEYS = (*FILTER_KEYS, "period", "anon", "present")
 # Tighter page top and headings so a 1280x720 screen shows the figures, not the padding.
 CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
 h1 { font-size: 2rem !important; padding-top: 0 !important; }
 h2, h3 { padding-top: 0.6rem !important; }
 [data-testid="stMetricValue"] { font-size: 1.9rem; }
+</style>"""
+# Presentation mode (?present=1): no sidebar, no Streamlit header/toolbar/footer, larger type.
+PRESENT_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], [data-testid="stHeader"], [data-testid="stToolbar"],
+[data-testid="stDecoration"], [data-testid="stStatusWidget"], footer { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 1400px; }
+[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.15rem; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.02rem; }
+[data-testid="stMain"] h1 { font-size: 1.3rem !important; color: #5f6b7a; }
+[data-testid="stMain"] h2 { font-size: 2.5rem !important; }
+[data-testid="stMain"] h3 { font-size: 1.7rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.5rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
 </style>"""
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -48,8 +65,10 @@ class Frame:
     quarter: int | None  # chosen quarter index (default: last complete)
     snapshot_id: str
     filters: object
-    anonymous: bool = False  # hide account names (client-facing screen share)
-    _aliases: dict[str, str] = field(default_factory=dict)
+    anonymous: bool = False  # hide account and contact names (client-facing screen share)
+    present: bool = False  # presentation mode: no sidebar, larger type
+    names: Aliases = field(default_factory=passthrough)  # how names are shown (aliases)
+    root: duckdb.DuckDBPyConnection | None = None  # the cached connection (deferred exports)
 
     @property
     def currency(self) -> str:
@@ -73,15 +92,19 @@ class Frame:
 
     def name(self, account_id, account_name=None) -> str:
         """How an account is shown: its name, or a neutral alias when names are hidden."""
-        if not self.anonymous:
-            return str(account_name if account_name else account_id)
-        key = str(account_id)
-        if key not in self._aliases:
-            self._aliases[key] = f"Account {key}"
-        return self._aliases[key]
+        return self.names.account(account_id, account_name)
 
-    def names(self, ids: Iterable, names: Iterable) -> list[str]:
+    def labels(self, ids: Iterable, names: Iterable) -> list[str]:
+        """`name()` of each (id, name) pair."""
         return [self.name(i, n) for i, n in zip(ids, names, strict=False)]
+
+    def text(self, s):
+        """Free text (notes, reasons, messages) with every known name replaced when hidden."""
+        return self.names.text(s)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh unfiltered cursor (for work done outside the script run, e.g. a deck)."""
+        return (self.root or self.base).cursor()
 
 
 def store() -> SnapshotStore:
@@ -91,6 +114,23 @@ def store() -> SnapshotStore:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     return open_snapshot(path)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _aliases(path: str, salt: str) -> Aliases:
+    """Aliases of every account and contact of a snapshot, built from an UNFILTERED cursor so
+    an account keeps its alias whatever the filters (one salt per session)."""
+    return Aliases.from_connection(_connection(path).cursor(), salt)
+
+
+def session_salt() -> str:
+    if "_alias_salt" not in st.session_state:
+        st.session_state["_alias_salt"] = new_salt()
+    return st.session_state["_alias_salt"]
+
+
+def _exit_presentation() -> None:
+    st.session_state["present"] = False
 
 
 @st.cache_resource(show_spinner=False)
@@ -107,7 +147,8 @@ def frame() -> Frame | None:
     sid = s.current_id()
     if sid is None:
         return None
-    base = _connection(str(s.path(sid))).cursor()
+    root = _connection(str(s.path(sid)))
+    base = root.cursor()
     settings = _settings(str(s.data_dir))
     opts = filter_options(base)
     chosen: dict[str, list[str]] = {}
@@ -155,18 +196,29 @@ def frame() -> Frame | None:
         quarter = label_to_quarter(label, settings.fiscal_year_start_month)
     with st.sidebar:
         anonymous = st.toggle(
-            "Hide account names",
+            "Hide names",
             key="anon",
             bind="query-params",
             persist_state="session",
-            help="For client-facing screen shares: accounts are shown by ID only.",
+            help="For client-facing screen shares: account and contact names are replaced by "
+            "neutral aliases (Account K7, Contact C12) on every page, figure and download. "
+            "Kept in the page address, so a shared link keeps names hidden.",
+        )
+        present = st.toggle(
+            "Presentation mode",
+            key="present",
+            bind="query-params",
+            persist_state="session",
+            help="Full screen for a screen-shared review: no sidebar, larger type; on the QBR "
+            "page, previous / next account buttons. Kept in the page address.",
         )
         source = ""
         if has_table(base, "_meta"):
             src = scalar(base, "SELECT value FROM _meta WHERE key = 'revenue_source'")
             source = " · revenue taken from won opportunities" if src == "opportunities" else ""
         st.caption(f"Snapshot `{sid}` · data as of {pc.as_of or 'n/a'}{source}")
-    return Frame(con, base, settings, pc, quarter, sid, f, anonymous)
+    names = _aliases(str(s.path(sid)), session_salt()) if anonymous else passthrough()
+    return Frame(con, base, settings, pc, quarter, sid, f, anonymous, present, names, root)
 
 
 def leave_pages_dir_mode() -> None:
@@ -190,10 +242,23 @@ def page(title: str, caption: str | None = None) -> Frame:
     nothing to show (no snapshot published, or the filters leave no account)."""
     leave_pages_dir_mode()
     st.html(CSS)
-    st.title(title)
+    f = frame()  # draws in the sidebar only
+    if f is not None and f.present:
+        st.html(PRESENT_CSS)
+        left, right = st.columns([6, 1], vertical_alignment="center")
+        left.title(title)
+        right.button(
+            "Exit presentation",
+            key="exit_present",
+            icon=":material/close_fullscreen:",
+            type="tertiary",
+            on_click=_exit_presentation,
+            help="Back to the normal view (sidebar and filters).",
+        )
+    else:
+        st.title(title)
     if caption:
         st.caption(caption)
-    f = frame()
     if f is None:
         no_data_message()
         st.stop()
@@ -271,3 +336,53 @@ def account_names(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]
         "SELECT account_id, min(account_name) FROM accounts GROUP BY account_id ORDER BY 1"
     ).fetchall()
     return [r[0] for r in rs], [r[1] for r in rs]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).casefold()).strip("_") or "table"
+
+
+def _is_link(config) -> bool:
+    return isinstance(config, dict) and (config.get("type_config") or {}).get("type") == "link"
+
+
+def table(data, name: str, *, names: Aliases | None = None, key: str | None = None, **kwargs):
+    """`st.dataframe(data, **kwargs)` with two compact download buttons (CSV, XLSX) under it.
+
+    `data`: a DataFrame or a dict of columns. `names`: the frame's aliases; when names are
+    hidden every name in the table (shown and downloaded) is replaced (a safety net over what
+    the page already aliased). Link columns (Open →) are left out of the downloads. Files are
+    built only when a button is clicked (deferred download, spinner on the button)."""
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    if names is not None and names.enabled:
+        df = names.frame(df)
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(df, **kwargs)
+    config = kwargs.get("column_config") or {}
+    links = [c for c, v in config.items() if _is_link(v) and c in df.columns]
+    out = df.drop(columns=links) if links else df
+    slug = _slug(name)
+    key = key or slug
+    with st.container(horizontal=True, gap="small", key=f"dl_{key}"):
+        st.download_button(
+            "CSV",
+            lambda: exports.to_csv_bytes(out),
+            file_name=f"kamdash_{slug}.csv",
+            mime=exports.CSV_MIME,
+            key=f"csv_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+            type="tertiary",
+            help=f"Download this table ({name}) as CSV.",
+        )
+        st.download_button(
+            "XLSX",
+            lambda: exports.to_xlsx_bytes(out, sheet_name=name[:31]),
+            file_name=f"kamdash_{slug}.xlsx",
+            mime=exports.XLSX_MIME,
+            key=f"xlsx_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+            type="tertiary",
+            help=f"Download this table ({name}) as an Excel workbook.",
+        )

@@ -128,4 +128,4 @@ problems = (manifest.get("report") or {}).get("problems", [])
 if problems:
     with st.expander(f"Load warnings ({len(problems)})"):
         for p in problems:
-            st.text("• " + str(p.get("message", "")))
+            st.text("• " + str(f.text(p.get("message", ""))))

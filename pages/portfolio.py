@@ -184,16 +184,17 @@ st.caption(
     "largest by TTM revenue. Open → goes to the account's QBR scorecard."
 )
 top = shown.head(top_n)
-st.dataframe(
+ui.table(
     {
-        "Account": f.names(top["account_id"], top["account_name"]),
+        "Account": f.labels(top["account_id"], top["account_name"]),
         "QBR": [ui.qbr_url(a) for a in top["account_id"]],
         "Tier": top["tier"].fillna("–").tolist(),
         "KAM": top["owner"].fillna("–").tolist(),
         "TTM": [f.money(v) for v in top["ttm"]],
-        "Why": [" · ".join(r) for r in top["reasons"]],
+        "Why": [f.text(" · ".join(r)) for r in top["reasons"]],
     },
-    hide_index=True,
+    "Accounts needing attention",
+    names=f.names,
     width="stretch",
     column_config={
         "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width="small"),

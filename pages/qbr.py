@@ -6,6 +6,7 @@ import streamlit as st
 
 from kamdash import figures, fmt, ui
 from kamdash.db import frame, has_table
+from kamdash.deck import deck_filename, qbr_deck
 from kamdash.periods import quarter_end, quarter_label
 from kamdash.qbr import plan_freshness, qbr_scores
 from kamdash.relationships import contacts, relationships
@@ -40,17 +41,57 @@ def _sync_url():
     st.query_params["account"] = st.session_state["account"]
 
 
+def _step(delta: int):
+    """Previous / next account of the filtered book (largest TTM first), kept in the URL."""
+    cur = st.session_state.get("account")
+    i = ids.index(cur) if cur in ids else 0
+    st.session_state["account"] = ids[(i + delta) % len(ids)]
+    _sync_url()
+
+
 wanted = _from_url(st.query_params.get("account"))
 if wanted is not None:
     st.session_state["account"] = wanted
 elif st.session_state.get("account") not in names:
     st.session_state["account"] = ids[0]
-account = st.selectbox(
+
+
+def _label(a):
+    return f.name(a, names.get(a)) if f.anonymous else f"{names.get(a) or a} ({a})"
+
+
+if f.present:
+    pos = ids.index(st.session_state["account"]) + 1
+    prev_col, pick_col, next_col = st.columns([1, 4, 1], vertical_alignment="center")
+    prev_col.button(
+        "Previous",
+        key="prev_account",
+        icon=":material/arrow_back:",
+        on_click=_step,
+        args=(-1,),
+        width="stretch",
+        help="The previous account (larger TTM revenue).",
+    )
+    next_col.button(
+        "Next",
+        key="next_account",
+        icon=":material/arrow_forward:",
+        icon_position="right",
+        on_click=_step,
+        args=(1,),
+        width="stretch",
+        help="The next account (smaller TTM revenue).",
+    )
+    picker = pick_col
+else:
+    picker = st
+account = picker.selectbox(
     "Account",
     ids,
     key="account",
-    format_func=lambda a: a if f.anonymous else f"{names.get(a) or a} ({a})",
+    format_func=_label,
     on_change=_sync_url,
+    label_visibility="collapsed" if f.present else "visible",
     help="Largest accounts by TTM revenue first. The account is kept in the page address.",
 )
 st.query_params["account"] = account
@@ -87,6 +128,7 @@ meta = [
     fmt.md(info["region"]) if isinstance(info["region"], str) else None,
     fmt.md(info["industry"]) if isinstance(info["industry"], str) else None,
     f"as of **{f.quarter_label()}**",
+    f"account {ids.index(account) + 1} of {len(ids)}" if f.present else None,
 ]
 st.caption(" · ".join(m for m in meta if m))
 
@@ -178,7 +220,7 @@ else:
                 f"{int(r['commitments_due'])}** done"
             )
         if isinstance(r["notes"], str) and r["notes"]:
-            st.caption(f"Notes: {fmt.md(r['notes'])}")
+            st.caption(f"Notes: {fmt.md(f.text(r['notes']))}")
 
 # -- Stakeholders ------------------------------------------------------------------------------
 st.subheader("Stakeholder coverage")
@@ -212,18 +254,19 @@ else:
             )
         ct = contacts(f.con, s, account)
         if not ui.is_missing(ct) and len(ct):
-            with st.expander(f"Contacts ({len(ct)})", expanded=not f.anonymous and len(ct) <= 8):
-                st.dataframe(
+            with st.expander(f"Contacts ({len(ct)})", expanded=len(ct) <= 8 and not f.present):
+                ui.table(
                     {
-                        "Name": ["(hidden)" if f.anonymous else n for n in ct["name"]],
-                        "Title": list(ct["title"]),
+                        "Name": [f.names.contact(n) for n in ct["name"]],
+                        "Title": [f.text(t) for t in ct["title"]],
                         "Level": list(ct["level"]),
                         "Sentiment": list(ct["sentiment"]),
                         "Strength": list(ct["strength"]),
                         "Influence": list(ct["influence"]),
                         "Last contact": list(ct["last_contact"]),
                     },
-                    hide_index=True,
+                    "Contacts",
+                    names=f.names,
                     width="stretch",
                 )
 
@@ -247,7 +290,7 @@ with left:
             pipe = f" · in pipeline {f.money(o.pipeline)}" if o.in_pipeline else ""
             st.markdown(
                 f"- **{fmt.md(o.product)}**: \\+{fmt.md(f.money(o.potential))} "
-                f"({fmt.md(o.reason)}){pipe}"
+                f"({fmt.md(f.text(o.reason))}){pipe}"
             )
         st.page_link(
             "pages/whitespace.py",
@@ -273,14 +316,15 @@ with right:
             delta_arrow="off",
         )
         if len(op):
-            st.dataframe(
+            ui.table(
                 {
                     "Product": list(op["product"]),
                     "Amount": [f.money(v) for v in op["amount"]],
                     "Stage": list(op["stage"]),
                     "Close": ["" if fmt.is_missing(d) else f"{d:%b %Y}" for d in op["close_date"]],
                 },
-                hide_index=True,
+                "Open pipeline",
+                names=f.names,
                 width="stretch",
                 height=min(36 * (len(op) + 1) + 2, 230),
             )
@@ -296,3 +340,58 @@ if q is not None and has_table(f.con, "revenue"):
     rv["label"] = [quarter_label(int(x), s.fiscal_year_start_month) for x in rv["q"]]
     rv["partial"] = [f.is_partial(int(x)) for x in rv["q"]]
     ui.plot(figures.account_revenue(rv, f.currency), key="acc_rev")
+
+# -- The deck to send afterwards ---------------------------------------------------------------
+DECK_MAX = 40
+st.subheader("QBR deck")
+owners = list(f.filters.owners)
+book = ids[:DECK_MAX]
+book_label = f"Book of {owners[0]}" if len(owners) == 1 else f"{len(ids)} accounts in these filters"
+hidden = f.names if f.anonymous else None
+q_label = ctx.label(q) if q is not None else "latest"
+
+
+def _deck(account_ids, heading=None):
+    def build():
+        return qbr_deck(f.cursor(), s, account_ids, quarter=q, aliases=hidden, heading=heading)
+
+    return build
+
+
+if q is None:
+    ui.missing("no revenue in this extract: a QBR deck needs a quarter of revenue")
+else:
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Download QBR deck (PPTX)",
+        _deck([account]),
+        file_name=deck_filename(f.name(account, info["account_name"]), q_label),
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        key="deck_account",
+        on_click="ignore",
+        icon=":material/slideshow:",
+        width="stretch",
+        help="This account's QBR deck for the quarter: title, scorecard, trends, relationships, "
+        "whitespace, commitments" + (" (names hidden)." if f.anonymous else "."),
+    )
+    c2.download_button(
+        f"Download the book's decks (PPTX, {len(book)} accounts)",
+        _deck(book, book_label),
+        file_name=deck_filename(f.text(book_label), q_label),
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        key="deck_book",
+        on_click="ignore",
+        icon=":material/library_books:",
+        width="stretch",
+        help="One deck for every account in the sidebar filters (largest TTM first), with an "
+        "overview slide. Set the KAM filter for one KAM's book.",
+    )
+    note = "Decks are built when you click (a few seconds per ten accounts)."
+    if len(ids) > DECK_MAX:
+        note += (
+            f" The book deck holds the {DECK_MAX} largest of {len(ids)} accounts by TTM "
+            "revenue; narrow the sidebar filters for the others."
+        )
+    if f.anonymous:
+        note += " Names are hidden in the decks too."
+    ui.note(note)

@@ -97,7 +97,7 @@ else:
     if len(top):
         with st.expander("Largest movements (top 10 accounts)"):
             names = dict(zip(*ui.account_names(f.con), strict=False))
-            st.dataframe(
+            ui.table(
                 {
                     "Account": [f.name(a, names.get(a)) for a in top["account_id"]],
                     "Start": [f.money(v) for v in top["start"]],
@@ -105,7 +105,8 @@ else:
                     "Change": [fmt.signed_money(v, f.currency) for v in top["change"]],
                     "Category": list(top["category"]),
                 },
-                hide_index=True,
+                "Largest movements",
+                names=f.names,
                 width="stretch",
             )
 
@@ -130,7 +131,7 @@ else:
         quad,
         quad.attrs.get("wallet_median"),
         quad.attrs.get("share_median"),
-        labels=f.names(quad["account_id"], quad["account_name"]),
+        labels=f.labels(quad["account_id"], quad["account_name"]),
         n_labels=n_labels,
         currency=f.currency,
     )

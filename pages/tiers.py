@@ -109,7 +109,7 @@ ui.plot(
         top,
         ts.criteria,
         ts.weights,
-        f.names(top["account_id"], top["account_name"]),
+        f.labels(top["account_id"], top["account_name"]),
         ts.tier1_min,
         ts.tier2_min,
     ),
@@ -136,16 +136,17 @@ with right:
     off = ts.table[ts.table["fit"].isin(["under-served", "over-served", "unassigned"])]
     off = off.sort_values("ttm", ascending=False).head(15)
     if len(off):
-        st.dataframe(
+        ui.table(
             {
-                "Account": f.names(off["account_id"], off["account_name"]),
+                "Account": f.labels(off["account_id"], off["account_name"]),
                 "Assigned": off["assigned_tier"].fillna("–").tolist(),
                 "Suggested": off["suggested_tier"].tolist(),
                 "Score": [fmt.score(v) for v in off["tier_score"]],
                 "TTM": [f.money(v) for v in off["ttm"]],
                 "QBR": [ui.qbr_url(a) for a in off["account_id"]],
             },
-            hide_index=True,
+            "Assigned vs suggested tier",
+            names=f.names,
             width="stretch",
             column_config={
                 "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width="small")
@@ -198,6 +199,6 @@ with right:
     if not changed:
         st.caption("The weights are the settings' weights: move a slider to compare.")
     for r in moves.itertuples(index=False):
-        names = [fmt.md(n) for n in f.names(r.account_ids, r.accounts)]
+        names = [fmt.md(n) for n in f.labels(r.account_ids, r.accounts)]
         more = f" and {len(names) - 5} more" if len(names) > 5 else ""
         st.markdown(f"**{r.from_tier} → {r.to_tier}** ({r.count}): {', '.join(names[:5])}{more}")

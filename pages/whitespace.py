@@ -60,7 +60,7 @@ if mode == "accounts":
         disabled=n_max <= 1,
     )
     ids = list(group["account_id"].head(top_n))
-    labels = f.names(ids, group["account_name"].head(top_n))
+    labels = f.labels(ids, group["account_name"].head(top_n))
     grid = ws.grid("ttm").reindex(ids)
     fig = figures.whitespace_grid(
         grid,
@@ -79,7 +79,9 @@ else:
     acc = st.selectbox(
         "Account",
         ids,
-        format_func=lambda a: f"{f.name(a, names.get(a))} ({a})" if not f.anonymous else a,
+        format_func=lambda a: (
+            f.name(a, names.get(a)) if f.anonymous else f"{names.get(a) or a} ({a})"
+        ),
         key="ws_account",
         persist_state="session",
     )
@@ -95,7 +97,7 @@ else:
                 g,
                 bu.grid("potential"),
                 bu.grid("pipeline"),
-                [str(x) for x in g.index],
+                [f.text(str(x)) for x in g.index],
                 f"{f.name(acc, names.get(acc))}: business units × products",
                 f.currency,
             ),
@@ -123,9 +125,9 @@ top = ranked.head(n_top)
 if top.empty:
     st.info("No empty cell with potential for these accounts.", icon=":material/info:")
 else:
-    st.dataframe(
+    ui.table(
         {
-            "Account": f.names(top["account_id"], top["account_name"]),
+            "Account": f.labels(top["account_id"], top["account_name"]),
             "QBR": [ui.qbr_url(a) for a in top["account_id"]],
             "Product": list(top["product"]),
             "Potential": [f.money(v) for v in top["potential"]],
@@ -133,9 +135,10 @@ else:
                 f.money(p) if ip else ""
                 for p, ip in zip(top["pipeline"], top["in_pipeline"], strict=True)
             ],
-            "Why": list(top["reason"]),
+            "Why": [f.text(r) for r in top["reason"]],
         },
-        hide_index=True,
+        "Biggest opportunities",
+        names=f.names,
         width="stretch",
         column_config={
             "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width="small"),
