@@ -100,47 +100,75 @@ def account_quarters(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
         return f"temp.main.{name}"
     fy = int(settings.fiscal_year_start_month)
     q = quarter_sql("date", fy)
+    hi = "max(q)" if upto is None else f"greatest(max(q), {int(upto)})"
     if table_exists(con, "wallet"):
-        from kamdash.wallet import wallet_by_quarter_sql  # (import cycle)
+        from kamdash.wallet import estimates_sql  # (import cycle)
 
-        wallet_cte = f", wq AS ({wallet_by_quarter_sql(settings, 'bounds')})"
-        wallet_join = "LEFT JOIN wq ON wq.account_id = f.account_id AND wq.q = f.q"
-        wallet_col = "wq.wallet"
+        # W(a, q) = the estimate of the latest quarter qd <= q with a dated estimate (the
+        # latest one of that quarter), valid until the account's next such quarter; else the
+        # account's undated estimate; <= 0 counts as missing (see wallet.py)
+        wallet_cte = f""",
+        est AS ({estimates_sql(settings)}),
+        dq AS (
+            SELECT ids.aid, {quarter_sql("d", fy)} AS qd, arg_max(wallet, d) AS wallet
+            FROM est JOIN ids USING (account_id) WHERE d IS NOT NULL GROUP BY ALL
+        ),
+        wq AS (
+            SELECT aid, wallet, unnest(range(greatest(qd, lo), coalesce(least(qnext, hi + 1), hi + 1))) AS q
+            FROM (
+                SELECT *, lead(qd) OVER (PARTITION BY aid ORDER BY qd) AS qnext
+                FROM dq
+            ), bounds
+        ),
+        ud AS (
+            SELECT ids.aid, max(wallet) AS wallet
+            FROM est JOIN ids USING (account_id) WHERE d IS NULL GROUP BY ALL
+        )"""
+        wallet_join = "LEFT JOIN wq ON wq.aid = f.aid AND wq.q = f.q LEFT JOIN ud ON ud.aid = f.aid"
+        wallet_col = (
+            "CASE WHEN coalesce(wq.wallet, ud.wallet) > 0 THEN coalesce(wq.wallet, ud.wallet) END"
+        )
     else:
         wallet_cte, wallet_join, wallet_col = "", "", "NULL::DOUBLE"
-    hi = "max(q)" if upto is None else f"greatest(max(q), {int(upto)})"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
-        -- rev(a, q) = sum(amount) of a's rows dated in quarter q
+        -- rev(a, q) = sum(amount) of a's rows dated in quarter q: the one scan of `revenue`;
+        -- everything after it works on this small (account, quarter) table, with integer
+        -- account keys
         WITH raw AS (
             SELECT account_id, {q} AS q, sum(amount) AS rev FROM revenue
             WHERE account_id IS NOT NULL AND date IS NOT NULL AND amount IS NOT NULL
             GROUP BY ALL
         ),
         bounds AS (SELECT min(q) AS lo, {hi} AS hi FROM raw),
+        -- aid = integer key of the account; first_pos = its first quarter with rev > 0
+        ids AS (
+            SELECT account_id, CAST(row_number() OVER () AS INTEGER) AS aid,
+                min(q) FILTER (rev > 0) AS first_pos
+            FROM raw GROUP BY account_id
+        ),
+        r AS (SELECT ids.aid, raw.q, raw.rev FROM raw JOIN ids USING (account_id)),
         -- each rev(a, q) feeds rev(a, q) and TTM(a, q..q+3):
         -- TTM(a, Q) = rev(a, Q-3) + ... + rev(a, Q)
         cur AS (
-            SELECT account_id, q + k AS q,
+            SELECT aid, q + k AS q,
                 coalesce(sum(rev) FILTER (k = 0), 0) AS rev, sum(rev) AS ttm
-            FROM raw, range(4) r(k) WHERE q + k <= (SELECT hi FROM bounds) GROUP BY ALL
+            FROM r, bounds, range(4) t(k) WHERE q + k <= hi GROUP BY ALL
         ),
         -- and, four quarters later, rev_prev(a, q+4) and TTM_prev(a, q+4)
         fan AS (
-            SELECT coalesce(c.account_id, p.account_id) AS account_id,
-                coalesce(c.q, p.q + 4) AS q,
+            SELECT coalesce(c.aid, p.aid) AS aid, coalesce(c.q, p.q + 4) AS q,
                 coalesce(c.rev, 0) AS rev, coalesce(c.ttm, 0) AS ttm,
                 coalesce(p.rev, 0) AS rev_prev, coalesce(p.ttm, 0) AS ttm_prev
             FROM cur c FULL JOIN
-                (SELECT * FROM cur WHERE q + 4 <= (SELECT hi FROM bounds)) p
-                ON p.account_id = c.account_id AND p.q + 4 = c.q
-        ),
-        fp AS (SELECT account_id, min(q) FILTER (rev > 0) AS first_pos FROM raw GROUP BY ALL)
+                (SELECT cur.* FROM cur, bounds WHERE q + 4 <= hi) p
+                ON p.aid = c.aid AND p.q + 4 = c.q
+        )
         {wallet_cte}
-        SELECT f.account_id, f.q, f.rev, f.ttm, f.rev_prev, f.ttm_prev, fp.first_pos,
+        SELECT ids.account_id, f.q, f.rev, f.ttm, f.rev_prev, f.ttm_prev, ids.first_pos,
             {wallet_col} AS wallet
-        FROM fan f JOIN fp ON fp.account_id = f.account_id {wallet_join}
+        FROM fan f JOIN ids ON ids.aid = f.aid {wallet_join}
         """
     )
     return f"temp.main.{name}"
