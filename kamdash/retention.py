@@ -31,7 +31,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame, rows, scalar
+from kamdash.db import frame, rows
 from kamdash.periods import (
     PeriodContext,
     is_partial,
@@ -385,8 +385,6 @@ def revenue_bridge(
             kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
         )
     aq = account_quarters(con, settings)
-    if end > scalar(con, f"SELECT max(q) FROM {aq}"):
-        raise ValueError("the bridge's end period is after the last quarter of the data")
     col = "ttm" if kind == "ttm" else "rev"
     per_sql = f"""
     SELECT account_id, s, e, e - s AS change,
@@ -409,20 +407,23 @@ def revenue_bridge(
         FROM {aq} WHERE q IN ({start}, {end}) GROUP BY account_id
     ) WHERE s <> 0 OR e <> 0
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _kd_bridge AS {per_sql}")
+    # one small query for the exact totals (and the last quarter of the data), one for the rows
     totals = rows(
         con,
-        """
-        SELECT coalesce(sum(s), 0), coalesce(sum(e), 0),
+        f"""
+        WITH b AS ({per_sql})
+        SELECT (SELECT max(q) FROM {aq}), coalesce(sum(s), 0), coalesce(sum(e), 0),
             coalesce(sum(e - s) FILTER (category = 'new'), 0),
             coalesce(sum(e - s) FILTER (category = 'expansion'), 0),
             coalesce(sum(e - s) FILTER (category = 'reactivation'), 0),
             coalesce(sum(s - e) FILTER (category = 'contraction'), 0),
             coalesce(sum(s - e) FILTER (category = 'churn'), 0)
-        FROM temp.main._kd_bridge
+        FROM b
         """,
     )[0]
-    s, e, new, exp, react, contr, churn = (Decimal(v) for v in totals)
+    if totals[0] is None or end > totals[0]:
+        raise ValueError("the bridge's end period is after the last quarter of the data")
+    s, e, new, exp, react, contr, churn = (Decimal(v) for v in totals[1:])
     exact = {
         "start": s,
         "new": new,
@@ -434,10 +435,9 @@ def revenue_bridge(
     }
     per = frame(
         con,
-        'SELECT account_id, s AS "start", e AS "end", change, category '
-        "FROM temp.main._kd_bridge ORDER BY abs(change) DESC, account_id",
+        f'SELECT account_id, s AS "start", e AS "end", change, category '
+        f"FROM ({per_sql}) ORDER BY abs(change) DESC, account_id",
     )
-    con.execute("DROP TABLE IF EXISTS temp.main._kd_bridge")
     return RevenueBridge(
         kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
     )
