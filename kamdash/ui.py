@@ -48,8 +48,9 @@ PRESENT_CSS = """<style>
 [data-testid="stMain"] h1 { font-size: 1.3rem !important; color: #5f6b7a; }
 [data-testid="stMain"] h2 { font-size: 2.5rem !important; }
 [data-testid="stMain"] h3 { font-size: 1.7rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.5rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
+[data-testid="stMetricDelta"] * { font-size: 1rem !important; }
 </style>"""
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -245,13 +246,14 @@ def page(title: str, caption: str | None = None) -> Frame:
     f = frame()  # draws in the sidebar only
     if f is not None and f.present:
         st.html(PRESENT_CSS)
-        left, right = st.columns([6, 1], vertical_alignment="center")
+        left, right = st.columns([4, 1], vertical_alignment="center")
         left.title(title)
         right.button(
             "Exit presentation",
             key="exit_present",
             icon=":material/close_fullscreen:",
             type="tertiary",
+            width="stretch",
             on_click=_exit_presentation,
             help="Back to the normal view (sidebar and filters).",
         )

@@ -295,3 +295,115 @@ def test_missing_tables_say_so(page, minimal_server, artifacts):
             sync_api.expect(main(page).get_by_text(m).first).to_be_visible()
         name = path.strip("/").split("?")[0] or "portfolio"
         screenshot(page, artifacts / f"missing_{name}.png")
+
+
+# ------------------------------------------------------- hide names, presentation mode, exports
+
+FIGURES_JSON = """() => JSON.stringify([...document.querySelectorAll(
+    '[data-testid="stPlotlyChart"] .js-plotly-plot')].map(g => [g.data, g.layout]))"""
+
+
+def test_hidden_names_in_every_page(page, server, sample_data_dir, artifacts):
+    """With ?anon=true no account or contact name of the snapshot is in any page's HTML or in
+    its Plotly figures (data, hover text, annotations, axis labels)."""
+    import re
+
+    from tests.test_pages import real_names
+
+    names = real_names(sample_data_dir)
+    for path, (name, title, _) in PAGES.items():
+        sep = "&" if "?" in path else "?"
+        page.goto(server.url + path + sep + "anon=true")
+        wait_rendered(page)
+        no_exception(page)
+        assert main(page).locator("h1").first.inner_text().strip() == title
+        shown = (page.content() + page.evaluate(FIGURES_JSON)).casefold()
+        hits = [n for n in names if re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", shown)]
+        assert hits == [], f"{name}: {hits[:5]}"
+        if name in ("qbr", "retention", "tiers"):
+            page.screenshot(path=str(artifacts / f"hidden_{name}_720.png"))
+        if name == "qbr":
+            assert main(page).locator("h2").first.inner_text().startswith("Account ")
+
+
+def test_presentation_mode(page, server, artifacts):
+    page.goto(server.url + "/qbr?present=true&account=ACC-00057")
+    wait_rendered(page)
+    no_exception(page)
+    sync_api.expect(page.get_by_test_id("stSidebar")).not_to_be_visible()
+    sync_api.expect(page.get_by_test_id("stHeader")).not_to_be_visible()
+    exit_button = main(page).get_by_role("button", name="Exit presentation")
+    sync_api.expect(exit_button).to_be_visible()
+    sync_api.expect(
+        main(page).get_by_role("heading", name="Harborview Machinery Ltd")
+    ).to_be_visible()
+    page.screenshot(path=str(artifacts / "present_qbr_720.png"))
+
+    main(page).get_by_role("button", name="Next").click()
+    page.wait_for_function("() => !location.search.includes('account=ACC-00057')")
+    wait_rendered(page)
+    no_exception(page)
+    second = page.url
+    assert "present=true" in second and "account=" in second
+    heading = main(page).locator("h2").first.inner_text()
+    assert heading != "Harborview Machinery Ltd"
+
+    main(page).get_by_role("button", name="Previous").click()
+    page.wait_for_function("() => location.search.includes('account=ACC-00057')")
+    wait_rendered(page)
+
+    # the link of the second account opens it, in presentation mode
+    page.goto(second)
+    wait_rendered(page)
+    sync_api.expect(page.get_by_test_id("stSidebar")).not_to_be_visible()
+    assert main(page).locator("h2").first.inner_text() == heading
+
+    # names hidden while presenting
+    page.goto(server.url + "/qbr?present=true&anon=true&account=ACC-00057")
+    wait_rendered(page)
+    assert main(page).locator("h2").first.inner_text().startswith("Account ")
+    page.screenshot(path=str(artifacts / "present_qbr_hidden_720.png"))
+
+    main(page).get_by_role("button", name="Exit presentation").click()
+    page.wait_for_function("() => !location.search.includes('present=true')")
+    wait_rendered(page)
+    sync_api.expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    assert "account=ACC-00057" in page.url and "anon=true" in page.url
+
+
+def test_table_csv_download(page, server, tmp_path):
+    import csv
+
+    page.goto(server.url + "/")
+    wait_rendered(page)
+    with page.expect_download(timeout=30_000) as dl:
+        main(page).get_by_test_id("stDownloadButton").filter(has_text="CSV").first.click()
+    path = tmp_path / "t.csv"
+    dl.value.save_as(path)
+    assert dl.value.suggested_filename == "kamdash_accounts_needing_attention.csv"
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    # the attention table's header (the Open → link column is not exported)
+    assert rows[0] == ["Account", "Tier", "KAM", "TTM", "Why"]
+    assert 1 < len(rows) <= 16
+
+
+def test_qbr_deck_download(page, server, sample_data_dir, tmp_path):
+    import io
+
+    from pptx import Presentation
+
+    from tests.test_pages import real_names
+
+    page.goto(server.url + "/qbr?account=ACC-00057&anon=true")
+    wait_rendered(page)
+    with page.expect_download(timeout=60_000) as dl:
+        main(page).get_by_role("button", name="Download QBR deck (PPTX)").click()
+    data = dl.value.path().read_bytes()
+    assert dl.value.suggested_filename.endswith(".pptx")
+    prs = Presentation(io.BytesIO(data))
+    assert len(prs.slides) == 6
+    text = " ".join(
+        sh.text_frame.text for sl in prs.slides for sh in sl.shapes if sh.has_text_frame
+    ).casefold()
+    names = real_names(sample_data_dir)
+    assert "harborview" not in text and not [n for n in names if n in text][:1]
