@@ -14,8 +14,32 @@ yearly wallet estimates for ~85% of accounts. Then times, best of `--runs`:
 - pandas compute: the same figures from those frames with plain pandas;
 - bare DuckDB scan: CREATE TEMP TABLE AS SELECT account_id, quarter, sum(amount) GROUP BY.
 
-It asserts that pandas and kamdash agree (relative 1e-9) and prints variant, seconds, ratio to
-kamdash.
+It asserts that pandas and kamdash agree (relative 1e-9) and prints, per variant, the best and
+median wall time, the best CPU time of the process (all threads) and the ratio to kamdash, plus
+the machine load before and after.
+
+Last measured (2026-11-23, 2 CPUs, duckdb 2.0.0, pandas 3.1.1, `--runs 7`, 3 runs each,
+alternating the code before this round (42f8c64) and after it; load average 20-32 during
+the runs, so wall times swing 3-10x between runs and only the CPU column is comparable):
+
+    run            kamdash        pandas read+compute  pandas compute   bare scan
+                   best / CPU     best / CPU           best / CPU       best / CPU
+    before 1       1.085 / 0.290  3.136 / 0.921        1.038 / 0.402    0.294 / 0.088
+    before 2       0.319 / 0.226  2.826 / 0.936        1.696 / 0.408    0.345 / 0.090
+    before 3       0.431 / 0.255  1.498 / 0.890        0.480 / 0.376    0.070 / 0.069
+    after 1        0.717 / 0.256  2.237 / 0.857        0.696 / 0.381    0.109 / 0.069
+    after 2        1.579 / 0.310  4.343 / 1.024        1.258 / 0.432    0.193 / 0.082
+    after 3        0.225 / 0.221  1.297 / 0.872        0.442 / 0.380    0.080 / 0.071
+    median after   0.717 / 0.256  2.237 / 0.872        0.696 / 0.381    0.109 / 0.071
+
+CPU ratios (median of the after runs): pandas read + compute / kamdash 3.4x, pandas compute
+alone / kamdash 1.5x, kamdash / bare scan 3.6x; quietest after run (3): 5.8x, 2.0x, 2.8x
+(wall). Before and after are within the noise of this machine: the grid build's post-scan
+work went from ~0.07 to ~0.06 CPU s and the bridge from 5 queries to 2, a few % of the
+whole. Targets: ">= 5x pandas" holds only against read + compute in quiet runs; against
+compute alone it cannot hold on this data (pandas compute is ~5.4x the bare scan's CPU,
+so 5x would need kamdash at the bare scan's cost); "<= 3x the bare scan" holds in quiet runs
+(2.8x wall), not under load (CPU ratio 3.1-3.8).
 """
 
 from __future__ import annotations
