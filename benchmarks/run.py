@@ -617,7 +617,7 @@ class Table:
                 if not r.get("runs")
                 else ("1 (expensive)" if r["runs"] == 1 else f"best of {r['runs']}")
             )
-            met = {True: "**yes**", False: "**no**", None: ""}[r["met"]]
+            met = f"**{r['met']}**" if r["met"] else ""
             lines.append(
                 f"| {r['step']} | {r['variant']} | {_n(r['rows'])} | "
                 f"{'' if secs is None else f'{secs:.3f}'} | {cpu} | {rate} | {ratio} | {rss} | "
@@ -643,6 +643,49 @@ def _short(r) -> str:
 # ----------------------------------------------------------------------------------- the steps
 
 
+class Verdict:
+    """Targets of one kamdash row, judged on wall time and on CPU time (a shared machine can
+    inflate wall time; CPU time shows the work). `met?` follows wall time and says so when CPU
+    time disagrees."""
+
+    def __init__(self, res: dict):
+        self.res, self.parts, self.wall, self.cpu = res, [], [], []
+
+    def at_most(self, what: str, limit: float, other: dict) -> None:
+        """kamdash time <= limit x other's."""
+        if "seconds" in self.res and "seconds" in other:
+            w = self.res["seconds"] / other["seconds"]
+            c = self.res["cpu"] / other["cpu"] if other.get("cpu") else w
+            self.parts.append(f"≤ {limit:g}× {what}: {w:.2f}× wall, {c:.2f}× CPU")
+            self.wall.append(w <= limit)
+            self.cpu.append(c <= limit)
+
+    def faster(self, what: str, factor: float, other: dict) -> None:
+        """other's time >= factor x kamdash's."""
+        if "seconds" in self.res and "seconds" in other:
+            w = other["seconds"] / self.res["seconds"]
+            c = other["cpu"] / self.res["cpu"] if self.res.get("cpu") else w
+            self.parts.append(f"≥ {factor:g}× faster than {what}: {w:.1f}× wall, {c:.1f}× CPU")
+            self.wall.append(w >= factor)
+            self.cpu.append(c >= factor)
+
+    def memory(self) -> None:
+        if "maxrss" in self.res:
+            ok = self.res["maxrss"] < 2 * GIB
+            self.parts.append(f"RSS < 2 GiB: {'yes' if ok else 'no'}")
+            self.wall.append(ok)
+            self.cpu.append(ok)
+
+    def text(self) -> str:
+        return "; ".join(self.parts)
+
+    def met(self) -> str | None:
+        if not self.wall:
+            return None
+        w, c = all(self.wall), all(self.cpu)
+        return ("yes" if w else "no") + ("" if w == c else f" (CPU: {'yes' if c else 'no'})")
+
+
 def step_load_csv(t: Table, meta: dict, runs: int, keep: bool) -> None:
     step = f"load CSV ({meta['revenue_rows'] / 1e6:.1f}M revenue rows, {meta['mb']:,} MB)"
     n = meta["total_rows"]
@@ -655,26 +698,21 @@ def step_load_csv(t: Table, meta: dict, runs: int, keep: bool) -> None:
     bare_file = measure({**spec, "worker": "duckdb_csv_file"})
     pdr = measure({**spec, "worker": "pandas_csv"})
     ref = load.get("seconds")
-    fb = bare.get("seconds")
     for name, res in [
         ("kamdash prepare()+publish (read, validate, type, write snapshot)", load),
         ("kamdash read_sources (staging tables only)", read),
     ]:
-        ok = None
-        target = "≤ 1.5× bare read_csv"
-        if "seconds" in res and fb:
-            x = res["seconds"] / fb
-            ok = x <= 1.5
-            target += f": {x:.2f}×"
-        if "seconds" in res:
-            ok_mem = res["maxrss"] < 2 * GIB
-            target += f"; RSS < 2 GiB: {'yes' if ok_mem else 'no'}"
-            ok = ok and ok_mem if ok is not None else ok_mem
-        t.add(step, name, n, res, ref, target, ok)
+        v = Verdict(res)
+        v.at_most("bare read_csv", 1.5, bare)
+        v.memory()
+        t.add(step, name, n, res, ref, v.text(), v.met())
     t.add(step, "DuckDB CREATE TABLE AS read_csv, per file (floor)", n, bare, ref)
     note = ""
     if "seconds" in load and "seconds" in bare_file:
-        note = f"kamdash whole load / this: {load['seconds'] / bare_file['seconds']:.2f}×"
+        note = (
+            f"kamdash whole load / this: {load['seconds'] / bare_file['seconds']:.2f}× wall, "
+            f"{load['cpu'] / bare_file['cpu']:.2f}× CPU"
+        )
     t.add(
         step,
         "DuckDB read_csv into a DuckDB file + CHECKPOINT (reference: a whole load's floor)",
@@ -699,20 +737,11 @@ def step_load_xlsx(t: Table, meta: dict, runs: int) -> None:
         ("kamdash prepare()+publish (read, validate, type, write snapshot)", load),
         ("kamdash read_sources (staging tables only)", read),
     ]:
-        parts, ok = [], None
-        if "seconds" in res and "seconds" in opx:
-            x = opx["seconds"] / res["seconds"]
-            parts.append(f"≥ 5× faster than openpyxl: {x:.1f}×")
-            ok = x >= 5
-        if "seconds" in res and "seconds" in cal:
-            x = res["seconds"] / cal["seconds"]
-            parts.append(f"≤ 1.5× calamine: {x:.2f}×")
-            ok = (ok is not False) and x <= 1.5
-        if "seconds" in res:
-            ok_mem = res["maxrss"] < 2 * GIB
-            parts.append(f"RSS < 2 GiB: {'yes' if ok_mem else 'no'}")
-            ok = (ok is not False) and ok_mem
-        t.add(step, name, n, res, ref, "; ".join(parts), ok)
+        v = Verdict(res)
+        v.faster("openpyxl", 5, opx)
+        v.at_most("calamine", 1.5, cal)
+        v.memory()
+        t.add(step, name, n, res, ref, v.text(), v.met())
     t.add(step, "python-calamine to_python, every sheet (floor)", n, cal, ref)
     t.add(step, "pandas.read_excel(engine='openpyxl'), every sheet (alternative)", n, opx, ref)
 
@@ -727,24 +756,17 @@ def step_metrics(t: Table, meta: dict, runs: int) -> None:
     pcomp = measure({**spec, "worker": "pandas_compute"})
     bare = measure({**spec, "worker": "bare_group"})
     ref = core.get("seconds")
-    pc = pcomp.get("seconds")
     for name, res in [
         ("kamdash core figures (= the pandas set)", core),
         ("kamdash full metric set", full),
     ]:
-        parts, ok = [], None
-        if "seconds" in res and pc:
-            x = pc / res["seconds"]
-            parts.append(f"≥ 5× faster than pandas compute: {x:.1f}×")
-            ok = x >= 5
-        if "seconds" in res:
-            ok_mem = res["maxrss"] < 2 * GIB
-            parts.append(f"RSS < 2 GiB: {'yes' if ok_mem else 'no'}")
-            ok = (ok is not False) and ok_mem
+        v = Verdict(res)
+        v.faster("pandas compute", 5, pcomp)
+        v.memory()
         note = ""
         if res.get("parts"):
-            note = "; ".join(f"{k} {v:.2f}s" for k, v in res["parts"].items())
-        t.add(step, name, n, res, ref, "; ".join(parts), ok, note)
+            note = "; ".join(f"{k} {x:.2f}s" for k, x in res["parts"].items())
+        t.add(step, name, n, res, ref, v.text(), v.met(), note)
     t.add(step, "pandas: read revenue/accounts/wallet from DuckDB", n, pread, ref)
     t.add(
         step,
@@ -770,9 +792,12 @@ def step_pages(t: Table, meta: dict, runs: int) -> None:
     spec = {"data_dir": str(snapshot_dir(meta)), "runs": runs}
     for page in PAGES:
         res = measure({**spec, "worker": "page", "page": page})
-        ok = res["seconds"] < 1.0 if "seconds" in res else None
-        target = f"< 1 s: {res['seconds']:.2f} s" if "seconds" in res else "< 1 s"
-        t.add(step, page, meta["revenue_rows"], res, None, target, ok)
+        met, target = None, "< 1 s"
+        if "seconds" in res:
+            w, c = res["seconds"] < 1.0, res["cpu"] < 1.0
+            met = ("yes" if w else "no") + ("" if w == c else f" (CPU: {'yes' if c else 'no'})")
+            target = f"< 1 s: {res['seconds']:.2f} s wall, {res['cpu']:.2f} s CPU"
+        t.add(step, page, meta["revenue_rows"], res, None, target, met)
 
 
 def machine() -> str:
