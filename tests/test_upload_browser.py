@@ -17,7 +17,7 @@ from kamdash.settings import Settings
 from kamdash.snapshots import SnapshotStore
 from kamdash.summary import metrics_summary
 from tests.conftest import SAMPLE_CSV, SAMPLE_XLSX, VIEWPORT
-from tests.test_browser import Server, sync_api
+from tests.test_browser import Server, sync_api, wait_rendered
 
 expect = sync_api.expect
 
@@ -67,7 +67,8 @@ def _drop(page, files: list[Path]) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         [str(f) for f in files]
     )
-    page.get_by_text("Checked:").first.wait_for(timeout=60_000)
+    page.get_by_text("Checked:").first.wait_for(timeout=120_000)
+    wait_rendered(page, timeout=120)
 
 
 def _shot(page, artifacts: Path, name: str) -> None:
@@ -116,9 +117,10 @@ def test_csv_with_non_standard_headers_needs_a_column_choice(upload_env, artifac
             page.get_by_role("option", name=value, exact=True).first.wait_for(timeout=10_000)
             page.keyboard.press("Enter")
             expect(combo).to_have_value(value, timeout=10_000)
-            page.wait_for_timeout(300)
+            wait_rendered(page, timeout=120)
+    wait_rendered(page, timeout=120)  # every choice has reached the app
     page.get_by_role("button", name="Re-check with these columns").click()
-    page.get_by_text("Checked: ready to publish").wait_for(timeout=60_000)
+    page.get_by_text("Checked: ready to publish").wait_for(timeout=120_000)
     page.get_by_text("2 account(s) added").first.wait_for()
     _shot(page, artifacts, "upload-mapping")
     before_id = SnapshotStore(data).current_id()
