@@ -48,7 +48,18 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
+    from tests import conftest
     from tests import test_browser as tb
+
+    def shared(name):  # the browser tests' settings, wherever they live
+        return getattr(tb, name, None) or getattr(conftest, name)
+
+    chromium, args_, viewport, artifacts = (
+        shared("CHROMIUM"),
+        shared("ARGS"),
+        shared("VIEWPORT"),
+        shared("ARTIFACTS"),
+    )
 
     meta = bench.dataset("csv", args.rows, args.out)
     data_dir = bench.snapshot_dir(meta)
@@ -59,17 +70,17 @@ def main() -> int:
         )
         if "error" in res:
             raise SystemExit(res["error"])
-    tb.ARTIFACTS.mkdir(exist_ok=True)
+    artifacts.mkdir(exist_ok=True)
     print(bench.machine(), flush=True)
     server = tb.Server(data_dir)
     results = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=tb.CHROMIUM, args=tb.ARGS)
+            browser = p.chromium.launch(executable_path=chromium, args=args_)
             try:
 
                 def visit(path: str, reload_times: int) -> list[float]:
-                    ctx = browser.new_context(viewport=tb.VIEWPORT)
+                    ctx = browser.new_context(viewport=viewport)
                     pg = ctx.new_page()
                     times = []
                     try:
