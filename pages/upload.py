@@ -44,8 +44,9 @@ def run_check(paths, names, sections=None) -> None:
         prepared = prepare(
             paths, store.data_dir, display_names=names, mapping_sections=sections, progress=progress
         )
-        label = "Checked: ready to publish" if prepared.ok else "Checked: errors found"
-        status.update(label=label, state="complete" if prepared.ok else "error", expanded=False)
+        status.update(
+            label="Read and validated", state="complete" if prepared.ok else "error", expanded=False
+        )
     state.upload_prepared = prepared
 
 
@@ -73,6 +74,10 @@ if prepared is not None:
     errors, warnings = report.errors, report.warnings
     notes = [p for p in report.problems if p.level == "info"]
     st.subheader("1 · Check")
+    if prepared.ok:
+        st.success("Checked: ready to publish", icon=":material/task_alt:")
+    else:
+        st.error("Checked: errors found. Nothing is published.", icon=":material/block:")
     c1, c2, c3 = st.columns(3)
     c1.metric("Errors", len(errors))
     c2.metric("Warnings", len(warnings))
