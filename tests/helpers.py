@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
+import openpyxl
 import pandas as pd
 
 from kamdash.contract import TABLES
@@ -57,3 +60,15 @@ def canonical_db(
     m.update(meta or {})
     con.executemany("INSERT INTO _meta VALUES (?, ?)", [[k, v] for k, v in m.items()])
     return con
+
+
+def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """An .xlsx with one sheet per entry, rows as given (openpyxl types: numbers, dates...)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, data in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in data:
+            ws.append(r)
+    wb.save(path)
+    return path

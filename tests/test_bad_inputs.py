@@ -32,6 +32,7 @@ import pytest
 from kamdash.db import rows
 from kamdash.load import load_extract
 from kamdash.snapshots import SnapshotStore
+from tests.helpers import workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = "Account ID,Account Name\nA1,Acme\nA2,Beta\n"
@@ -112,17 +113,6 @@ def one(report, code: str):
 
 def write(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
     path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
-    return path
-
-
-def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, data in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in data:
-            ws.append(r)
-    wb.save(path)
     return path
 
 

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from kamdash.cli import main as cli
 from kamdash.db import rows
 from kamdash.load import load_extract, prepare
 from kamdash.snapshots import SnapshotStore
+from tests.helpers import workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,17 +26,6 @@ def write(d: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     p = d / name
     p.write_text(text, encoding=encoding)
     return p
-
-
-def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, data in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in data:
-            ws.append(r)
-    wb.save(path)
-    return path
 
 
 def tree(d: Path) -> dict[str, bytes]:
