@@ -106,7 +106,7 @@ def share_of_wallet(
     """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
 
     Columns: [group], quarter, label, partial, share_of_wallet (= ttm_covered / wallet_covered,
-    None without any covered account), ttm_covered (sum TTM of active accounts with an
+    None without any covered account, and None before the first full TTM window), ttm_covered (sum TTM of active accounts with an
     estimate), wallet_covered (their sum of estimates), accounts_with_estimate,
     accounts_without_estimate (active accounts excluded for want of an estimate: "12 accounts
     without a wallet estimate"). No `wallet` table: every share is None and every active
@@ -120,6 +120,10 @@ def share_of_wallet(
         return pd.DataFrame(columns=(["group"] if by else []) + cols)
     # the share-of-wallet aggregates are computed with the retention figures, in one pass
     df = retention(con, settings, by=by, ctx=ctx, with_wallet=True)
+    # TTM(Q) needs quarters Q-3..Q inside the data: before that the share would understate
+    # (a partial year over a yearly wallet), so it is undefined (None), never misleading
+    short = df["quarter"] < ctx.first + 3
+    df["share_of_wallet"] = df["share_of_wallet"].astype(object).where(~short, None)
     return df[(["group"] if by else []) + cols].reset_index(drop=True)
 
 

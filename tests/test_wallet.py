@@ -100,8 +100,9 @@ def test_group_share_of_wallet_per_quarter():
     # W1 1000 (year 2023), W2 800; W3, W4, W6, W7 have no estimate yet
     assert r["share_of_wallet"] == pytest.approx((400 + 200) / (1000 + 800))
     assert r["accounts_without_estimate"] == 4
-    # 2023Q1: TTM of W1 = 100 (only 2023Q1 revenue), W2 = 50
-    assert row(df, "2023Q1")["share_of_wallet"] == pytest.approx((100 + 50) / 1800)
+    # 2023Q1..2023Q3: the TTM window reaches before the first data quarter (2023Q1), so a
+    # share would compare part of a year with a yearly wallet: undefined
+    assert [row(df, q)["share_of_wallet"] for q in ("2023Q1", "2023Q2", "2023Q3")] == [None] * 3
     assert bool(row(df, "2024Q4")["partial"])
 
 
