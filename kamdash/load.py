@@ -15,9 +15,11 @@ from pathlib import Path
 
 import duckdb
 
+from kamdash import derived
 from kamdash.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
 from kamdash.readers import MAX_BYTES, read_sources
 from kamdash.report import ExtractError, Report
+from kamdash.settings import Settings, load_settings
 from kamdash.snapshots import PendingSnapshot, SnapshotStore
 from kamdash.validation import build_canonical
 
@@ -75,13 +77,15 @@ def prepare(
     display_names: dict[Path, str] | None = None,
     progress: Callable[[str, float], None] | None = None,
     max_bytes: int | None = None,
+    settings: Settings | None = None,
 ) -> PreparedLoad:
     """Read, map and validate an extract into a pending snapshot (not yet published).
 
     `mapping_sections` is a mapping given in code (same shape as the TOML file), e.g. the
     choices a user made on the upload page; it wins over the mapping file. `progress(text,
     fraction)` is called as the load moves on. `max_bytes` overrides the readers' per-file size
-    limit (`readers.MAX_BYTES`)."""
+    limit (`readers.MAX_BYTES`). `settings` (default: the data dir's) are those the
+    precomputed aggregates are built for (`derived.py`)."""
     step = progress or (lambda text, fraction: None)
     store = SnapshotStore(data_dir)
     paths = [Path(p) for p in paths]
@@ -129,10 +133,13 @@ def prepare(
         finally:
             con.execute("DETACH out")
         report.extend(built)
-        step("Checked.", 1.0)
         if not report.ok:
+            step("Checked.", 1.0)
             pending.discard()
             return PreparedLoad(report, sources, mapping, counts)
+        step("Precomputing the portfolio aggregates…", 0.9)
+        _precompute(pending.db_path, settings or load_settings(data_dir=store.data_dir), report)
+        step("Checked.", 1.0)
         return PreparedLoad(report, sources, mapping, counts, pending)
     except BaseException:
         pending.discard()
@@ -140,6 +147,27 @@ def prepare(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def _precompute(db_path: Path, settings: Settings, report: Report) -> None:
+    """Build the snapshot's precomputed aggregates (`derived.build`). They only speed pages
+    up: if building them fails the load still publishes, the pages compute the figures on each
+    view, and the report says so."""
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+        try:
+            derived.build(con, settings)
+        except Exception as e:  # noqa: BLE001 (reported; the load itself is sound)
+            con.execute(f"DROP TABLE IF EXISTS {derived.REGISTRY}")
+            report.warning(
+                "precompute",
+                f"precomputing the portfolio aggregates failed ({e}); pages compute them on "
+                "each view instead (slower on large extracts)",
+            )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
 
 def load_extract(

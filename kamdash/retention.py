@@ -99,6 +99,8 @@ def account_quarters(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     if table_exists(con, f"temp.main.{name}"):  # built earlier on this cursor
         return f"temp.main.{name}"
     fy = int(settings.fiscal_year_start_month)
+    if upto is None and _from_precomputed(con, name, fy):
+        return f"temp.main.{name}"
     q = quarter_sql("date", fy)
     hi = "max(q)" if upto is None else f"greatest(max(q), {int(upto)})"
     if table_exists(con, "wallet"):
@@ -153,35 +155,76 @@ def account_quarters(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
         -- TTM(a, Q) = rev(a, Q-3) + ... + rev(a, Q)
         cur AS (
             SELECT aid, q + k AS q,
-                coalesce(sum(rev) FILTER (k = 0), 0) AS rev, sum(rev) AS ttm
+                coalesce(sum(rev) FILTER (k = 0), 0) AS rev, sum(rev) AS ttm,
+                count(*) FILTER (k = 0) > 0 AS has_rows
             FROM r, bounds, range(4) t(k) WHERE q + k <= hi GROUP BY ALL
         ),
         -- and, four quarters later, rev_prev(a, q+4) and TTM_prev(a, q+4)
         fan AS (
             SELECT coalesce(c.aid, p.aid) AS aid, coalesce(c.q, p.q + 4) AS q,
                 coalesce(c.rev, 0) AS rev, coalesce(c.ttm, 0) AS ttm,
-                coalesce(p.rev, 0) AS rev_prev, coalesce(p.ttm, 0) AS ttm_prev
+                coalesce(p.rev, 0) AS rev_prev, coalesce(p.ttm, 0) AS ttm_prev,
+                coalesce(c.has_rows, false) AS has_rows
             FROM cur c FULL JOIN
                 (SELECT cur.* FROM cur, bounds WHERE q + 4 <= hi) p
                 ON p.aid = c.aid AND p.q + 4 = c.q
         )
         {wallet_cte}
         SELECT ids.account_id, f.q, f.rev, f.ttm, f.rev_prev, f.ttm_prev, ids.first_pos,
-            {wallet_col} AS wallet
+            {wallet_col} AS wallet, f.has_rows
         FROM fan f JOIN ids ON ids.aid = f.aid {wallet_join}
         """
     )
     return f"temp.main.{name}"
 
 
+def _from_precomputed(con: duckdb.DuckDBPyConnection, name: str, fy: int) -> bool:
+    """Make `temp.main.<name>` from the grid precomputed at publish (`derived.py`), when the
+    snapshot has one for fiscal start `fy`. Unfiltered cursor: a view of it. Cursor scoped by
+    `filters.scoped`: its rows for the filtered accounts, up to the last quarter with revenue
+    rows of those accounts (what the grid built from the filtered `revenue` holds). Any other
+    cursor whose `revenue` or `wallet` is shadowed by a temp object: False (build from them)."""
+    from kamdash import derived  # (import cycle)
+
+    stored = derived.lookup(con, "account_quarters", {"fy": fy})
+    if stored is None:
+        return False
+    shadowed = {
+        r[0]
+        for r in rows(
+            con,
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'temp' AND table_name IN ('revenue', 'wallet', '_kd_accounts')",
+        )
+    }
+    cols = "account_id, q, rev, ttm, rev_prev, ttm_prev, first_pos, wallet, has_rows"
+    if not shadowed:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} FROM {stored}")
+        return True
+    if "_kd_accounts" not in shadowed:
+        return False
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        WITH g AS (
+            SELECT {cols} FROM {stored}
+            WHERE account_id IN (SELECT account_id FROM temp.main._kd_accounts)
+        )
+        SELECT * FROM g WHERE q <= (SELECT max(q) FROM g WHERE has_rows)
+        """
+    )
+    return True
+
+
 def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the cached per-cursor aggregates (only needed if `revenue` changed on this cursor)."""
-    for (name,) in rows(
+    for name, kind in rows(
         con,
-        "SELECT table_name FROM information_schema.tables "
+        "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_catalog = 'temp' AND table_name LIKE '\\_kd\\_aq\\_%' ESCAPE '\\'",
     ):
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        what = "VIEW" if kind == "VIEW" else "TABLE"
+        con.execute(f"DROP {what} IF EXISTS temp.main.{name}")
 
 
 def nullable(values) -> pd.Series:

@@ -134,10 +134,37 @@ def _pipeline_sql(con: duckdb.DuckDBPyConnection, with_bu: bool) -> str:
     )
 
 
+COLUMNS = [
+    "account_id",
+    "account_name",
+    "industry",
+    "account_ttm",
+    "product",
+    "ttm",
+    "filled",
+    "potential",
+    "peers",
+    "buyers",
+    "peer_group",
+    "reason",
+    "pipeline",
+    "in_pipeline",
+]
+
+
 def whitespace(
-    con: duckdb.DuckDBPyConnection, settings: Settings, qi: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    qi: int | None = None,
+    account_ids: list[str] | None = None,
 ) -> Whitespace | Missing:
-    """The account x product whitespace of quarter `qi` (default: the last complete one)."""
+    """The account x product whitespace of quarter `qi` (default: the last complete one), for
+    the accounts of `accounts` (filtered when the cursor is), only `account_ids` if given.
+
+    Read from the cells precomputed when the snapshot was published (`derived.py`) when they
+    were built for this quarter and these settings; else computed here (same SQL)."""
+    from kamdash import derived  # (import cycle)
+
     miss = _checks(con)
     if miss:
         return miss
@@ -145,6 +172,48 @@ def whitespace(
         qi = period_context(con, settings).last_complete
     if qi is None:
         return Missing("revenue", "no complete quarter of revenue: whitespace not shown")
+    keep, params = "account_id IN (SELECT account_id FROM accounts)", []
+    if account_ids is not None:
+        keep += " AND account_id IN (SELECT unnest(?::VARCHAR[]))"
+        params.append([str(a) for a in account_ids])
+    stored = derived.lookup(con, "whitespace", storage_params(settings, qi))
+    if stored is not None:
+        df = frame(con, f"SELECT * FROM {stored} WHERE {keep} ORDER BY account_id, product", params)
+    else:
+        df = cells_frame(con, settings, qi, keep, params)
+    products = sorted(df["product"].dropna().unique().tolist())
+    df["in_pipeline"] = df["pipeline"] != 0
+    empty = ~df["filled"]
+    df["potential"] = np.where(empty, df["med"].fillna(0.0), np.nan)
+    df["buyers"] = df["buyers"].astype("Int64").mask(~empty)  # peers buying: empty cells only
+    notes = []
+    if not has_table(con, "opportunities"):
+        notes.append("no opportunities sheet in this extract: open pipeline not marked")
+    return Whitespace(df[COLUMNS].reset_index(drop=True), products, qi, notes)
+
+
+def storage_params(settings: Settings, qi: int) -> dict:
+    """What precomputed cells depend on (besides the snapshot): quarter and settings."""
+    return {
+        "quarter": int(qi),
+        "fy": int(settings.fiscal_year_start_month),
+        "peer_size_factor": float(settings.peer_size_factor),
+        "peer_min_count": int(settings.peer_min_count),
+        "currency": settings.currency,
+    }
+
+
+def cells_frame(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    qi: int,
+    keep: str = "true",
+    params: list | None = None,
+) -> pd.DataFrame:
+    """The whitespace cells of quarter `qi` before presentation: one row per (account,
+    product) for the accounts matching the SQL condition `keep` (over `account_id`), with the
+    peer figures (peer_group, n_ind, peers, buyers, med), pipeline and the reason text.
+    Peers always come from the whole portfolio, so a row does not depend on `keep`."""
     start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
     # |ln TTM(p) - ln TTM(a)| <= ln f, with a hair of slack so exact factor bounds are peers
     lf = repr(math.log(float(settings.peer_size_factor)) + 1e-12)
@@ -197,7 +266,8 @@ def whitespace(
             FROM ap s JOIN active USING (account_id)
             WHERE s.spend > 0 AND s.product IS NOT NULL GROUP BY s.product
         ),
-        pipe AS ({_pipeline_sql(con, False)})
+        pipe AS ({_pipeline_sql(con, False)}),
+        out AS (
         SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, g.product,
                coalesce(g.spend, 0) AS ttm, coalesce(g.spend, 0) > 0 AS filled,
                CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
@@ -211,47 +281,30 @@ def whitespace(
         LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
         LEFT JOIN port_stats ps ON ps.product = g.product
         LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
-        WHERE g.account_id IN (SELECT account_id FROM accounts)
-        ORDER BY g.account_id, g.product
+        )
+        SELECT * FROM out WHERE {keep} ORDER BY account_id, product
     """
-    df = frame(con, sql, [start, end])
-    products = sorted(df["product"].dropna().unique().tolist())
-    df["in_pipeline"] = df["pipeline"] != 0
-    empty = ~df["filled"]
-    df["potential"] = np.where(empty, df["med"].fillna(0.0), np.nan)
-    df["reason"] = _reasons(df, empty, settings)
-    df["buyers"] = df["buyers"].astype("Int64").mask(~empty)  # peers buying: empty cells only
-    cols = [
-        "account_id",
-        "account_name",
-        "industry",
-        "account_ttm",
-        "product",
-        "ttm",
-        "filled",
-        "potential",
-        "peers",
-        "buyers",
-        "peer_group",
-        "reason",
-        "pipeline",
-        "in_pipeline",
-    ]
-    notes = []
-    if not has_table(con, "opportunities"):
-        notes.append("no opportunities sheet in this extract: open pipeline not marked")
-    return Whitespace(df[cols].reset_index(drop=True), products, qi, notes)
+    df = frame(con, sql, [start, end, *(params or [])])
+    df["reason"] = _reasons(df, ~df["filled"], settings)
+    return df
 
 
 def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Series:
-    """Plain-language reason per empty cell ('' on filled cells), built column-wise."""
+    """Plain-language reason per empty cell ('' on filled cells), built column-wise over the
+    empty cells only."""
+    out = pd.Series("", index=df.index, dtype=object)
+    d = df[empty]
+    if d.empty:
+        return out.astype("str")
     cur = settings.currency
-    med = df["med"].map(lambda x: fmt_money(x, cur)).astype(str)
-    buyers = df["buyers"].astype(int).astype(str)
-    peers = df["peers"].astype(int).astype(str)
-    ind = df["industry"].fillna("").astype(str)
-    by_ind = df["peer_group"] == "industry"
-    none_buy = df["buyers"] == 0
+    uniq = d["med"].dropna().unique()
+    med = d["med"].map(dict(zip(uniq, (fmt_money(x, cur) for x in uniq), strict=True)))
+    med = med.fillna("").astype(str)
+    buyers = d["buyers"].astype(int).astype(str)
+    peers = d["peers"].astype(int).astype(str)
+    ind = d["industry"].fillna("").astype(str)
+    by_ind = d["peer_group"] == "industry"
+    none_buy = d["buyers"] == 0
     # industry peers
     r_ind = np.where(
         none_buy,
@@ -260,16 +313,16 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
     )
     # portfolio fallback: why, then the portfolio figures
     why = np.where(
-        df["account_ttm"] <= 0,
+        d["account_ttm"] <= 0,
         "no TTM revenue to size peers",
         np.where(
-            df["industry"].isna(),
+            d["industry"].isna(),
             "no industry",
             "only "
-            + df["n_ind"].astype(int).astype(str)
+            + d["n_ind"].astype(int).astype(str)
             + " "
             + ind
-            + np.where(df["n_ind"] == 1, " peer", " peers")
+            + np.where(d["n_ind"] == 1, " peer", " peers")
             + " of similar size",
         ),
     )
@@ -278,8 +331,8 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
         why + "; none of " + peers + " portfolio accounts buy it",
         why + "; " + buyers + " of " + peers + " portfolio accounts buy it; median " + med,
     )
-    reason = np.where(by_ind, r_ind, r_port)
-    return pd.Series(np.where(empty, reason, ""), index=df.index)
+    out[d.index] = np.where(by_ind, r_ind, r_port)
+    return out.astype("str")
 
 
 @dataclass

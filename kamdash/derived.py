@@ -1,0 +1,83 @@
+"""Aggregates precomputed once per snapshot, when it is published.
+
+A snapshot never changes, so the two aggregates that cost most on every page run are built
+once, into the snapshot file, by `build()` (called by `load.prepare()` after validation):
+
+- `_kd_account_quarters`: the account x quarter grid of `retention.account_quarters` (one
+  scan-and-group of the whole revenue table) for the fiscal year start in force, no as-of
+  date. Every retention, wallet, concentration and attention figure reads it.
+- `_kd_whitespace`: the whitespace cells (`whitespace.cells_frame`: peers, medians, reasons)
+  of the last complete quarter for the peer settings in force, for every account. Peers
+  always come from the whole portfolio, so a filtered view is a subset of its rows.
+
+`_kd_derived(name, params)` records what each was built with. A metric uses a precomputed
+table only when `lookup()` finds it built with the parameters in force (settings changed
+since, another quarter chosen, an older snapshot without them: the metric computes as
+before, from the canonical tables). Results are the same either way: the metric tests run
+both paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import duckdb
+
+from kamdash.db import has_table, quote_ident, scalar
+from kamdash.settings import Settings
+
+# Bump when the SQL of a precomputed aggregate changes: snapshots published before are then
+# computed on the fly instead of read from a stale table.
+VERSION = 1
+REGISTRY = "_kd_derived"
+
+
+def _key(params: dict) -> str:
+    return json.dumps({"version": VERSION, **params}, sort_keys=True)
+
+
+def lookup(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> str | None:
+    """The SQL name of the precomputed `name` built with `params`, or None."""
+    try:
+        found = con.execute(f"SELECT params FROM {REGISTRY} WHERE name = ?", [name]).fetchall()
+    except duckdb.CatalogException:
+        return None
+    if not found or found[0][0] != _key(params):
+        return None
+    cat = scalar(con, "SELECT current_database()")
+    return f"{quote_ident(cat)}.main.{quote_ident('_kd_' + name)}"
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float]:
+    """Build every precomputed aggregate into the database of `con` (a snapshot being
+    written, unfiltered). Returns the seconds each took."""
+    from kamdash import retention, whitespace  # (import cycle)
+    from kamdash.periods import period_context
+
+    con.execute(f"CREATE OR REPLACE TABLE {REGISTRY} (name VARCHAR, params VARCHAR)")
+    took: dict[str, float] = {}
+    if not has_table(con, "revenue"):
+        return took
+    s = dataclasses.replace(settings, as_of=None)
+    fy = int(s.fiscal_year_start_month)
+
+    t = time.perf_counter()
+    aq = retention.account_quarters(con, s)
+    con.execute(f"CREATE OR REPLACE TABLE _kd_account_quarters AS SELECT * FROM {aq}")
+    con.execute(f"INSERT INTO {REGISTRY} VALUES (?, ?)", ["account_quarters", _key({"fy": fy})])
+    took["account_quarters"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    qi = period_context(con, s).last_complete
+    if qi is not None and whitespace._checks(con) is None:
+        con.register("_kd_cells", whitespace.cells_frame(con, s, qi))
+        con.execute("CREATE OR REPLACE TABLE _kd_whitespace AS SELECT * FROM _kd_cells")
+        con.unregister("_kd_cells")
+        con.execute(
+            f"INSERT INTO {REGISTRY} VALUES (?, ?)",
+            ["whitespace", _key(whitespace.storage_params(s, qi))],
+        )
+        took["whitespace"] = time.perf_counter() - t
+    return took
