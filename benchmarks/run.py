@@ -120,7 +120,7 @@ def w_kamdash_load(spec):
             if not p.ok:
                 raise SystemExit(f"load refused: {[x.message for x in p.report.errors][:3]}")
             p.publish()
-            return {"rows": sum(p.counts.values())}
+            return {"rows": sum(p.counts.values()), "parts": p.precompute_seconds}
         finally:
             if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -227,9 +227,19 @@ def _settings():
     return Settings()
 
 
+def _no_precompute(spec) -> None:
+    """spec["precomputed"] False: ignore the snapshot's precomputed aggregates (derived.py),
+    as for a snapshot published without them or settings they were not built for."""
+    if spec.get("precomputed", True) is False:
+        from kamdash import derived
+
+        derived.lookup = lambda *a, **k: None
+
+
 def w_metrics_core(spec):
     import metrics_bench
 
+    _no_precompute(spec)
     con = _open(spec)
 
     def run():
@@ -333,6 +343,7 @@ def full_metric_set(cur, s) -> dict[str, float]:
 
 
 def w_metrics_full(spec):
+    _no_precompute(spec)
     con = _open(spec)
     s = _settings()
 
@@ -476,7 +487,7 @@ def page_qbr(con, s):
     plan_freshness(cur, s)
     relationships(cur, s)
     contacts(cur, s, account)
-    whitespace(cur, s, qi=q)
+    whitespace(cur, s, qi=q, account_ids=[account])
     aq = account_quarters(cur, s)
     frame(
         cur,
@@ -503,6 +514,7 @@ PAGES = {
 
 
 def w_page(spec):
+    _no_precompute(spec)
     con = _open(spec)
     s = _settings()
     fn = PAGES[spec["page"]]
@@ -546,6 +558,7 @@ def worker(spec: dict) -> None:
         notes.update(run.after())
     out = {
         "seconds": min(times),
+        "first": times[0],
         "runs": len(times),
         "cpu": (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / len(times),
         "maxrss": peak_rss(),
@@ -686,6 +699,14 @@ class Verdict:
         return ("yes" if w else "no") + ("" if w == c else f" (CPU: {'yes' if c else 'no'})")
 
 
+def _precompute_note(res: dict) -> str:
+    parts = res.get("parts") or {}
+    if not parts:
+        return ""
+    each = ", ".join(f"{k} {x:.2f}s" for k, x in parts.items())
+    return f"of which precomputing the snapshot's aggregates (derived.py): {each}"
+
+
 def step_load_csv(t: Table, meta: dict, runs: int, keep: bool) -> None:
     step = f"load CSV ({meta['revenue_rows'] / 1e6:.1f}M revenue rows, {meta['mb']:,} MB)"
     n = meta["total_rows"]
@@ -705,7 +726,7 @@ def step_load_csv(t: Table, meta: dict, runs: int, keep: bool) -> None:
         v = Verdict(res)
         v.at_most("bare read_csv", 1.5, bare)
         v.memory()
-        t.add(step, name, n, res, ref, v.text(), v.met())
+        t.add(step, name, n, res, ref, v.text(), v.met(), _precompute_note(res))
     t.add(step, "DuckDB CREATE TABLE AS read_csv, per file (floor)", n, bare, ref)
     note = ""
     if "seconds" in load and "seconds" in bare_file:
@@ -741,7 +762,7 @@ def step_load_xlsx(t: Table, meta: dict, runs: int) -> None:
         v.faster("openpyxl", 5, opx)
         v.at_most("calamine", 1.5, cal)
         v.memory()
-        t.add(step, name, n, res, ref, v.text(), v.met())
+        t.add(step, name, n, res, ref, v.text(), v.met(), _precompute_note(res))
     t.add(step, "python-calamine to_python, every sheet (floor)", n, cal, ref)
     t.add(step, "pandas.read_excel(engine='openpyxl'), every sheet (alternative)", n, opx, ref)
 
@@ -751,14 +772,18 @@ def step_metrics(t: Table, meta: dict, runs: int) -> None:
     n = meta["revenue_rows"]
     spec = {"data_dir": str(snapshot_dir(meta)), "runs": runs}
     core = measure({**spec, "worker": "metrics_core"})
+    core_fly = measure({**spec, "worker": "metrics_core", "precomputed": False})
     full = measure({**spec, "worker": "metrics_full"})
+    full_fly = measure({**spec, "worker": "metrics_full", "precomputed": False})
     pread = measure({**spec, "worker": "pandas_read"})
     pcomp = measure({**spec, "worker": "pandas_compute"})
     bare = measure({**spec, "worker": "bare_group"})
     ref = core.get("seconds")
     for name, res in [
         ("kamdash core figures (= the pandas set)", core),
+        ("kamdash core figures, aggregates computed on the fly (no precompute)", core_fly),
         ("kamdash full metric set", full),
+        ("kamdash full metric set, on the fly (no precompute)", full_fly),
     ]:
         v = Verdict(res)
         v.faster("pandas compute", 5, pcomp)
@@ -790,14 +815,22 @@ def step_metrics(t: Table, meta: dict, runs: int) -> None:
 def step_pages(t: Table, meta: dict, runs: int) -> None:
     step = f"page queries ({meta['revenue_rows'] / 1e6:.1f}M revenue rows)"
     spec = {"data_dir": str(snapshot_dir(meta)), "runs": runs}
-    for page in PAGES:
-        res = measure({**spec, "worker": "page", "page": page})
-        met, target = None, "< 1 s"
-        if "seconds" in res:
-            w, c = res["seconds"] < 1.0, res["cpu"] < 1.0
-            met = ("yes" if w else "no") + ("" if w == c else f" (CPU: {'yes' if c else 'no'})")
-            target = f"< 1 s: {res['seconds']:.2f} s wall, {res['cpu']:.2f} s CPU"
-        t.add(step, page, meta["revenue_rows"], res, None, target, met)
+    for precomputed in (True, False):
+        for page in PAGES:
+            res = measure({**spec, "worker": "page", "page": page, "precomputed": precomputed})
+            met, target = None, "< 1 s"
+            if "seconds" in res:
+                w, c = res["seconds"] < 1.0, res["cpu"] < 1.0
+                met = ("yes" if w else "no") + ("" if w == c else f" (CPU: {'yes' if c else 'no'})")
+                target = f"< 1 s: {res['seconds']:.2f} s wall, {res['cpu']:.2f} s CPU"
+            if not precomputed:  # for comparison: what the target is judged on is above
+                page, met = f"{page}, on the fly (no precompute)", None
+            note = (
+                f"first run: {res['first']:.2f} s (new process, module imports included)"
+                if "first" in res
+                else ""
+            )
+            t.add(step, page, meta["revenue_rows"], res, None, target, met, note)
 
 
 def machine() -> str:

@@ -288,7 +288,7 @@ def account_qbr_data(
     plans = plan_freshness(con, s)
     scores = qbr_scores(con, s)
     rels = relationships(con, s)
-    ws = whitespace(con, s, qi=qi)
+    ws = whitespace(con, s, qi=qi, account_ids=ids)
     aq = account_quarters(con, s) if has_table(con, "revenue") else None
     dims: list[str] = []
     if not isinstance(scores, Missing):

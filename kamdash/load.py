@@ -37,6 +37,7 @@ class PreparedLoad:
     counts: dict[str, int] = field(default_factory=dict)
     pending: PendingSnapshot | None = None
     snapshot_id: str | None = None
+    precompute_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -138,9 +139,11 @@ def prepare(
             pending.discard()
             return PreparedLoad(report, sources, mapping, counts)
         step("Precomputing the portfolio aggregates…", 0.9)
-        _precompute(pending.db_path, settings or load_settings(data_dir=store.data_dir), report)
+        took = _precompute(
+            pending.db_path, settings or load_settings(data_dir=store.data_dir), report
+        )
         step("Checked.", 1.0)
-        return PreparedLoad(report, sources, mapping, counts, pending)
+        return PreparedLoad(report, sources, mapping, counts, pending, precompute_seconds=took)
     except BaseException:
         pending.discard()
         raise
@@ -149,15 +152,16 @@ def prepare(
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def _precompute(db_path: Path, settings: Settings, report: Report) -> None:
+def _precompute(db_path: Path, settings: Settings, report: Report) -> dict[str, float]:
     """Build the snapshot's precomputed aggregates (`derived.build`). They only speed pages
     up: if building them fails the load still publishes, the pages compute the figures on each
-    view, and the report says so."""
+    view, and the report says so. Returns the seconds each aggregate took."""
     con = duckdb.connect(str(db_path))
+    took: dict[str, float] = {}
     try:
         con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
         try:
-            derived.build(con, settings)
+            took = derived.build(con, settings)
         except Exception as e:  # noqa: BLE001 (reported; the load itself is sound)
             con.execute(f"DROP TABLE IF EXISTS {derived.REGISTRY}")
             report.warning(
@@ -168,6 +172,7 @@ def _precompute(db_path: Path, settings: Settings, report: Report) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    return took
 
 
 def load_extract(

@@ -272,7 +272,7 @@ else:
 
 # -- Whitespace and pipeline -------------------------------------------------------------------
 st.subheader("Whitespace and open pipeline")
-ws = whitespace(f.con, s, qi=q)
+ws = whitespace(f.con, s, qi=q, account_ids=[account])
 left, right = st.columns([1, 1])
 with left:
     if ui.is_missing(ws):
