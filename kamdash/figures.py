@@ -603,7 +603,7 @@ def tier_matrix(table: pd.DataFrame) -> go.Figure:
         [0.55, "#dbe8f5"],
         [1.0, "#1f4e79"],
     ]
-    text = [[f"{int(v)}" for v in row] for row in ct.to_numpy()]
+    text = [[f"{int(v):,}" for v in row] for row in ct.to_numpy()]
     fig = go.Figure(
         go.Heatmap(
             z=zc,
@@ -646,8 +646,8 @@ def tier_sankey(before: pd.Series, after: pd.Series) -> go.Figure:
     ]
     counts_l = flows.groupby("a")["n"].sum()
     counts_r = flows.groupby("b")["n"].sum()
-    labels = [f"{t}: {int(counts_l[t])}" for t in left] + [
-        f"{t}: {int(counts_r[t])}" for t in right
+    labels = [f"{t}: {int(counts_l[t]):,}" for t in left] + [
+        f"{t}: {int(counts_r[t]):,}" for t in right
     ]
     fig = go.Figure(
         go.Sankey(
@@ -823,9 +823,13 @@ def whitespace_grid(
                 hovertemplate="%{text}<extra></extra>",
             )
         )
+    # many products: narrower columns, so shorter lines and a smaller font keep the level
+    # labels apart (10 products at 1280 px: ~60 px a column)
+    crowded = len(cols) > 8
     fig.update_xaxes(
         tickvals=xs,
-        ticktext=[_wrap(c, 11) for c in cols],
+        ticktext=[_wrap(c, 8 if crowded else 11) for c in cols],
+        tickfont=dict(size=11 if crowded else 12),
         side="top",
         showgrid=False,
         range=[-0.5, len(cols) - 0.5],

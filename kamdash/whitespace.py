@@ -300,8 +300,8 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
     uniq = d["med"].dropna().unique()
     med = d["med"].map(dict(zip(uniq, (fmt_money(x, cur) for x in uniq), strict=True)))
     med = med.fillna("").astype(str)
-    buyers = d["buyers"].astype(int).astype(str)
-    peers = d["peers"].astype(int).astype(str)
+    buyers = d["buyers"].astype(int).map("{:,}".format)
+    peers = d["peers"].astype(int).map("{:,}".format)
     ind = d["industry"].fillna("").astype(str)
     by_ind = d["peer_group"] == "industry"
     none_buy = d["buyers"] == 0
@@ -318,12 +318,16 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
         np.where(
             d["industry"].isna(),
             "no industry",
-            "only "
-            + d["n_ind"].astype(int).astype(str)
-            + " "
-            + ind
-            + np.where(d["n_ind"] == 1, " peer", " peers")
-            + " of similar size",
+            np.where(
+                d["n_ind"] == 0,
+                "no " + ind + " peer of similar size",
+                "only "
+                + d["n_ind"].astype(int).astype(str)
+                + " "
+                + ind
+                + np.where(d["n_ind"] == 1, " peer", " peers")
+                + " of similar size",
+            ),
         ),
     )
     r_port = np.where(

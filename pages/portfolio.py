@@ -112,7 +112,7 @@ if len(tiers) and not (len(tiers) == 1 and tiers.iloc[0]["group"] == "(none)"):
         d = None if n_prev is None or ttm_prev is None else int(r.accounts) - int(n_prev)
         c.metric(
             r.group if r.group != "(none)" else fmt.UNTIERED,
-            f"{int(r.accounts)} accounts",
+            f"{fmt.number(r.accounts)} accounts",
             None if d is None else f"{d:+d}",
             delta_description="YoY",
             delta_color="off",
@@ -169,7 +169,7 @@ counts = {k: sum(k in ks for ks in kinds) for k in KINDS}
 chosen = st.pills(
     "Reason",
     [k for k in KINDS if counts[k]],
-    format_func=lambda k: f"{KINDS[k]} ({counts[k]})",
+    format_func=lambda k: f"{KINDS[k]} ({counts[k]:,})",
     selection_mode="multi",
     key="att_kinds",
     bind="query-params",
@@ -180,7 +180,7 @@ keep = [not chosen or any(k in ks for k in chosen) for ks in kinds]
 shown = table[keep]
 top_n = 15
 st.caption(
-    f"{len(shown)} accounts flagged; the {min(top_n, len(shown))} "
+    f"{len(shown):,} accounts flagged; the {min(top_n, len(shown))} "
     "largest by TTM revenue. Open → goes to the account's QBR scorecard."
 )
 top = shown.head(top_n)

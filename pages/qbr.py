@@ -389,7 +389,7 @@ else:
     note = "Decks are built when you click (a few seconds per ten accounts)."
     if len(ids) > DECK_MAX:
         note += (
-            f" The book deck holds the {DECK_MAX} largest of {len(ids)} accounts by TTM "
+            f" The book deck holds the {DECK_MAX} largest of {len(ids):,} accounts by TTM "
             "revenue; narrow the sidebar filters for the others."
         )
     if f.anonymous:

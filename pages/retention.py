@@ -88,7 +88,8 @@ else:
     counts = b.counts()
     st.caption(
         " · ".join(
-            f"{counts[c]} {c}" for c in ("new", "expansion", "reactivation", "contraction", "churn")
+            f"{counts[c]:,} {c}"
+            for c in ("new", "expansion", "reactivation", "contraction", "churn")
         )
         + " accounts. "
         + ("TTM windows ending with each quarter." if kind == "ttm" else "Single quarters.")

@@ -116,7 +116,7 @@ ui.plot(
     key="scorecard",
 )
 ui.note(
-    f"The {len(top)} largest of {n_max} accounts by TTM revenue. Column headers show each "
+    f"The {len(top)} largest of {n_max:,} accounts by TTM revenue. Column headers show each "
     "criterion's weight; a missing score (–) is left out and the other weights renormalised."
 )
 
@@ -128,10 +128,10 @@ with left:
 with right:
     fit = ts.table["fit"].value_counts()
     st.markdown(
-        f"**{int(fit.get('match', 0))}** accounts match · "
-        f"**{int(fit.get('under-served', 0))}** under-served (assigned lower than suggested) · "
-        f"**{int(fit.get('over-served', 0))}** over-served · "
-        f"**{int(fit.get('unassigned', 0))}** without an assigned tier"
+        f"**{int(fit.get('match', 0)):,}** accounts match · "
+        f"**{int(fit.get('under-served', 0)):,}** under-served (assigned lower than suggested) · "
+        f"**{int(fit.get('over-served', 0)):,}** over-served · "
+        f"**{int(fit.get('unassigned', 0)):,}** without an assigned tier"
     )
     off = ts.table[ts.table["fit"].isin(["under-served", "over-served", "unassigned"])]
     off = off.sort_values("ttm", ascending=False).head(15)

@@ -72,7 +72,7 @@ if mode == "accounts":
     )
     ui.plot(fig, key="ws_grid")
     if n_max > top_n:
-        ui.note(f"The {top_n} largest of {n_max} accounts by TTM revenue are shown.")
+        ui.note(f"The {top_n} largest of {n_max:,} accounts by TTM revenue are shown.")
 else:
     ids = list(accounts["account_id"])
     names = dict(zip(accounts["account_id"], accounts["account_name"], strict=True))

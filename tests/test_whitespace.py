@@ -87,7 +87,7 @@ def test_fallback_to_the_portfolio():
     # R7 (1900): no Retail account within [633, 5700] -> portfolio; Z bought by K1 only (40)
     z = cell(ws, "R7", "Z")
     assert z["reason"] == (
-        "only 0 Retail peers of similar size; 1 of 8 portfolio accounts buy it; median $40"
+        "no Retail peer of similar size; 1 of 8 portfolio accounts buy it; median $40"
     )
     # N1 has no TTM revenue: all 9 active accounts are its peers
     n = cell(ws, "N1", "Y")
@@ -215,3 +215,24 @@ def test_filters_keep_peers_from_the_whole_portfolio():
     assert sorted(ws.cells["account_id"].unique()) == ["K1", "R1"]
     assert cell(ws, "R1", "Y")["reason"] == "4 of 5 Retail peers buy it; median $55"
     assert cell(ws, "K1", "Y")["potential"] == 60
+
+
+def test_reason_counts_have_thousands_separators():
+    """Large portfolios: '1,852 of 2,578 portfolio accounts', not '1852 of 2578'."""
+    import pandas as pd
+
+    row = {
+        "account_ttm": 5000.0,
+        "industry": "Technology",
+        "peer_group": "portfolio",
+        "n_ind": 0,
+        "peers": 2578,
+        "buyers": 1852,
+        "med": 11_000.0,
+        "filled": False,
+    }
+    df = pd.DataFrame([row])
+    reason = ws_mod._reasons(df, ~df["filled"], Settings())[0]
+    assert reason == (
+        "no Technology peer of similar size; 1,852 of 2,578 portfolio accounts buy it; median $11k"
+    )
