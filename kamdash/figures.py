@@ -872,8 +872,10 @@ def qbr_trend(
             y=df["score"].astype(float),
             marker_color=[fmt.RAG_COLORS.get(r) for r in df["rag"]],
             text=[f"{v:.1f}" for v in df["score"].astype(float)],
-            textposition="outside",
-            textfont=dict(size=14),
+            # at the foot of the bar: the dimension lines run across the bars' tops
+            textposition="inside",
+            insidetextanchor="start",
+            textfont=dict(size=14, color="white"),
             name="QBR score",
             width=0.5,
             hovertemplate="%{x}: score %{y:.2f}<extra></extra>",
