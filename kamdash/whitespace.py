@@ -28,6 +28,8 @@ Definitions (design brief, "Whitespace potential"; settings.peer_size_factor, pe
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import duckdb
@@ -162,7 +164,8 @@ def whitespace(
     the accounts of `accounts` (filtered when the cursor is), only `account_ids` if given.
 
     Read from the cells precomputed when the snapshot was published (`derived.py`) when they
-    were built for this quarter and these settings; else computed here (same SQL)."""
+    were built for this quarter and these settings; else computed here (same SQL) and, for a
+    snapshot opened read-only, kept in memory (the last few quarter/settings combinations)."""
     from kamdash import derived  # (import cycle)
 
     miss = _checks(con)
@@ -179,6 +182,14 @@ def whitespace(
     stored = derived.lookup(con, "whitespace", storage_params(settings, qi))
     if stored is not None:
         df = frame(con, f"SELECT * FROM {stored} WHERE {keep} ORDER BY account_id, product", params)
+    elif (snap := _snapshot_key(con)) is not None:
+        # a read-only snapshot never changes: its cells for these settings are kept in memory
+        key = (snap, tuple(sorted(storage_params(settings, qi).items())))
+        full = _cache_get(key)
+        if full is None:
+            full = _cache_put(key, cells_frame(con, settings, qi))
+        ids = set(frame(con, f"SELECT account_id FROM accounts WHERE {keep}", params)["account_id"])
+        df = full[full["account_id"].isin(ids)].reset_index(drop=True)
     else:
         df = cells_frame(con, settings, qi, keep, params)
     products = sorted(df["product"].dropna().unique().tolist())
@@ -190,6 +201,45 @@ def whitespace(
     if not has_table(con, "opportunities"):
         notes.append("no opportunities sheet in this extract: open pipeline not marked")
     return Whitespace(df[COLUMNS].reset_index(drop=True), products, qi, notes)
+
+
+# Whitespace cells computed on the fly (a quarter or settings the snapshot has no precomputed
+# cells for), per read-only snapshot file: the last few, most recently used last.
+_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE_SIZE = 3
+_CACHE_LOCK = threading.Lock()
+
+
+def _snapshot_key(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """(file path, snapshot id) of a snapshot opened read-only; None for anything writable or
+    in memory, whose tables may change."""
+    found = con.execute(
+        "SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    if not found or not found[0][0] or not found[0][1]:
+        return None
+    try:
+        sid = scalar(con, "SELECT value FROM _meta WHERE key = 'snapshot_id'")
+    except duckdb.CatalogException:
+        sid = None
+    return (found[0][0], sid)
+
+
+def _cache_get(key: tuple) -> pd.DataFrame | None:
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    return None
+
+
+def _cache_put(key: tuple, df: pd.DataFrame) -> pd.DataFrame:
+    with _CACHE_LOCK:
+        _CACHE[key] = df
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return df
 
 
 def storage_params(settings: Settings, qi: int) -> dict:

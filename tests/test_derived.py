@@ -174,3 +174,36 @@ def test_failed_precompute_still_publishes_and_says_so(tmp_path, monkeypatch):
     con = SnapshotStore(tmp_path).open()
     assert derived.lookup(con, "account_quarters", {"fy": 1}) is None
     assert retention(con.cursor(), S)["revenue"].notna().any()
+
+
+def test_whitespace_without_precomputed_cells_is_computed_once_per_snapshot(
+    sample_data_dir, monkeypatch
+):
+    """Another quarter than the precomputed one: computed on the first view, then kept in
+    memory for that read-only snapshot, and filtered per view; same cells as computing."""
+    from kamdash import whitespace as ws_mod
+
+    con = _sample(sample_data_dir)
+    q = period_context(con.cursor(), S).last_complete - 1
+    calls = []
+    real = ws_mod.cells_frame
+    monkeypatch.setattr(ws_mod, "cells_frame", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ws_mod._CACHE.clear()
+    first = whitespace(con.cursor(), S, qi=q)
+    tier1 = scoped(con, Filters(tiers=("Tier 1",)))
+    again = whitespace(tier1, S, qi=q)
+    one = whitespace(con.cursor(), S, qi=q, account_ids=["ACC-00001"])
+    assert len(calls) == 1
+    monkeypatch.setattr(ws_mod, "_snapshot_key", lambda con: None)
+    same(first.cells, whitespace(con.cursor(), S, qi=q).cells)
+    same(again.cells, whitespace(scoped(con, Filters(tiers=("Tier 1",))), S, qi=q).cells)
+    assert set(again.cells["account_id"]) < set(first.cells["account_id"])
+    assert set(one.cells["account_id"]) == {"ACC-00001"}
+    assert len(calls) == 3  # the two comparisons computed; nothing cached for them
+
+
+def test_writable_or_in_memory_databases_are_never_cached():
+    from kamdash import whitespace as ws_mod
+
+    con = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
+    assert ws_mod._snapshot_key(con) is None
