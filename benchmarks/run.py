@@ -231,11 +231,13 @@ def _settings():
 
 def _no_precompute(spec) -> None:
     """spec["precomputed"] False: ignore the snapshot's precomputed aggregates (derived.py),
-    as for a snapshot published without them or settings they were not built for."""
+    as for a snapshot published without them or settings they were not built for, and keep
+    no whitespace cells in memory between runs (each run computes from scratch)."""
     if spec.get("precomputed", True) is False:
-        from kamdash import derived
+        from kamdash import derived, whitespace
 
         derived.lookup = lambda *a, **k: None
+        whitespace._snapshot_key = lambda con: None  # nor the in-memory cells: cold every run
 
 
 def w_metrics_core(spec):

@@ -164,8 +164,9 @@ def whitespace(
     the accounts of `accounts` (filtered when the cursor is), only `account_ids` if given.
 
     Read from the cells precomputed when the snapshot was published (`derived.py`) when they
-    were built for this quarter and these settings; else computed here (same SQL) and, for a
-    snapshot opened read-only, kept in memory (the last few quarter/settings combinations)."""
+    were built for this quarter and these settings, else computed here (same SQL); for a
+    snapshot opened read-only, every account's cells are then kept in memory (the last few
+    quarter/settings combinations) and each view filters them."""
     from kamdash import derived  # (import cycle)
 
     miss = _checks(con)
@@ -180,16 +181,22 @@ def whitespace(
         keep += " AND account_id IN (SELECT unnest(?::VARCHAR[]))"
         params.append([str(a) for a in account_ids])
     stored = derived.lookup(con, "whitespace", storage_params(settings, qi))
-    if stored is not None:
-        df = frame(con, f"SELECT * FROM {stored} WHERE {keep} ORDER BY account_id, product", params)
-    elif (snap := _snapshot_key(con)) is not None:
+    if (snap := _snapshot_key(con)) is not None:
         # a read-only snapshot never changes: its cells for these settings are kept in memory
+        # (read from the precomputed table, or computed), then filtered for this view
         key = (snap, tuple(sorted(storage_params(settings, qi).items())))
         full = _cache_get(key)
         if full is None:
-            full = _cache_put(key, cells_frame(con, settings, qi))
+            full = _cache_put(
+                key,
+                frame(con, f"SELECT * FROM {stored} ORDER BY account_id, product")
+                if stored is not None
+                else cells_frame(con, settings, qi),
+            )
         ids = set(frame(con, f"SELECT account_id FROM accounts WHERE {keep}", params)["account_id"])
         df = full[full["account_id"].isin(ids)].reset_index(drop=True)
+    elif stored is not None:
+        df = frame(con, f"SELECT * FROM {stored} WHERE {keep} ORDER BY account_id, product", params)
     else:
         df = cells_frame(con, settings, qi, keep, params)
     products = sorted(df["product"].dropna().unique().tolist())
@@ -203,8 +210,9 @@ def whitespace(
     return Whitespace(df[COLUMNS].reset_index(drop=True), products, qi, notes)
 
 
-# Whitespace cells computed on the fly (a quarter or settings the snapshot has no precomputed
-# cells for), per read-only snapshot file: the last few, most recently used last.
+# Every account's whitespace cells per read-only snapshot file, quarter and settings (read from
+# the precomputed table or computed): the last few, most recently used last. ~50 MB each at
+# 27k accounts x 10 products.
 _CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 _CACHE_SIZE = 3
 _CACHE_LOCK = threading.Lock()

@@ -35,11 +35,14 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 @pytest.fixture
 def computed(monkeypatch):
-    """Call fn with the precomputed tables ignored (the on-the-fly path)."""
+    """Call fn with the precomputed tables and the in-memory whitespace cells ignored (the
+    on-the-fly path)."""
+    from kamdash import whitespace as ws_mod
 
     def run(fn, *a, **k):
         with monkeypatch.context() as m:
             m.setattr(derived, "lookup", lambda *_a, **_k: None)
+            m.setattr(ws_mod, "_snapshot_key", lambda con: None)
             return fn(*a, **k)
 
     return run
