@@ -181,11 +181,15 @@ def whitespace(
         keep += " AND account_id IN (SELECT unnest(?::VARCHAR[]))"
         params.append([str(a) for a in account_ids])
     stored = derived.lookup(con, "whitespace", storage_params(settings, qi))
-    if (snap := _snapshot_key(con)) is not None:
+    snap = _snapshot_key(con)
+    key = None if snap is None else (snap, tuple(sorted(storage_params(settings, qi).items())))
+    full = None if key is None else _cache_get(key)
+    if full is None and stored is not None and (key is None or account_ids is not None):
+        # precomputed: a few accounts' rows (the QBR page) are cheaper to read than all of them
+        df = frame(con, f"SELECT * FROM {stored} WHERE {keep} ORDER BY account_id, product", params)
+    elif key is not None:
         # a read-only snapshot never changes: its cells for these settings are kept in memory
         # (read from the precomputed table, or computed), then filtered for this view
-        key = (snap, tuple(sorted(storage_params(settings, qi).items())))
-        full = _cache_get(key)
         if full is None:
             full = _cache_put(
                 key,
@@ -195,8 +199,6 @@ def whitespace(
             )
         ids = set(frame(con, f"SELECT account_id FROM accounts WHERE {keep}", params)["account_id"])
         df = full[full["account_id"].isin(ids)].reset_index(drop=True)
-    elif stored is not None:
-        df = frame(con, f"SELECT * FROM {stored} WHERE {keep} ORDER BY account_id, product", params)
     else:
         df = cells_frame(con, settings, qi, keep, params)
     products = sorted(df["product"].dropna().unique().tolist())
