@@ -68,8 +68,9 @@ def needing_attention(
         base["ttm"] = g["ttm_now"].astype(float).fillna(0.0)
         growth = pd.to_numeric(g["growth"], errors="coerce")
         shrink = g["shrinking"].fillna(False).astype(bool)
-        pct = (growth - 1).map(lambda x: _pct(x) if pd.notna(x) else "").astype(str)
-        reasons.append(("shrinking: TTM " + pct + " vs a year ago").where(shrink, None))
+        pct = pd.Series("", index=base.index, dtype=object)
+        pct[shrink] = [_pct(x) if pd.notna(x) else "" for x in growth[shrink] - 1]
+        reasons.append(("shrinking: TTM " + pct.astype(str) + " vs a year ago").where(shrink, None))
     else:
         base["ttm"] = 0.0
         missing.append(Missing("revenue", "no revenue in this extract: shrinking not checked"))
@@ -103,9 +104,10 @@ def needing_attention(
         missing.append(q)
     else:
         q = q.drop_duplicates("account_id").set_index("account_id").reindex(base.index)
-        red = q["rag"] == "red"
-        score = q["score"].map(lambda x: f"{x:.1f}" if pd.notna(x) else "").astype(str)
-        txt = "red QBR (" + score + ")"
+        red = (q["rag"] == "red").fillna(False).astype(bool)
+        score = pd.Series("", index=base.index, dtype=object)
+        score[red] = [f"{x:.1f}" if pd.notna(x) else "" for x in q["score"][red]]
+        txt = "red QBR (" + score.astype(str) + ")"
         reasons.append(txt.where(red, None))
 
     if reasons:

@@ -20,6 +20,7 @@ plan_cadence_days):
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kamdash.db import columns, frame, has_table, quote_ident, rows
@@ -38,6 +39,17 @@ def rag(score: float | None, settings: Settings) -> str | None:
     if s >= settings.rag_green_min:
         return "green"
     return "amber" if s >= settings.rag_amber_min else "red"
+
+
+def rags(scores: pd.Series, settings: Settings) -> pd.Series:
+    """`rag` of every score of a Series, column-wise (same bands, same rounding)."""
+    s = pd.to_numeric(scores, errors="coerce").astype(float).round(9)
+    out = np.select(
+        [s >= settings.rag_green_min, s >= settings.rag_amber_min, s.notna()],
+        ["green", "amber", "red"],
+        default=None,
+    )
+    return pd.Series(out, index=scores.index)
 
 
 def _dimensions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -99,7 +111,7 @@ def qbr_scores(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFra
         ORDER BY s.account_id, s.date
     """
     df = frame(con, sql)
-    df["rag"] = df["score"].map(lambda x: rag(x, settings))
+    df["rag"] = rags(df["score"], settings)
     df["trend"] = df["trend"].astype(object).where(df["trend"].notna(), None)
     cols = [c for c in df.columns if c not in ("rag", "previous", "trend")]
     at = cols.index("score") + 1
