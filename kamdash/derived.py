@@ -28,8 +28,8 @@ import duckdb
 from kamdash.db import has_table, quote_ident, scalar
 from kamdash.settings import Settings
 
-# Bump when the SQL (or the reason texts) of a precomputed aggregate changes: snapshots published before are then
-# computed on the fly instead of read from a stale table.
+# Bump when the SQL (or the reason texts) of a precomputed aggregate changes: snapshots
+# published before are then computed on the fly instead of read from a stale table.
 VERSION = 2
 REGISTRY = "_kd_derived"
 
