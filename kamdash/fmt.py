@@ -56,19 +56,23 @@ def is_missing(x) -> bool:
 
 
 def money(x, currency: str = "$", digits: int | None = None) -> str:
-    """$1.2M, $350k, $900; '–' for None/NaN."""
+    """$1.2M, $350k, $900; '–' for None/NaN. A value that rounds up to 1,000 of a unit is
+    written in the next one ($999,600 is $1.0M, never $1000k)."""
     if is_missing(x):
         return "–"
     x = float(x)
     a = abs(x)
     sign = "-" if x < 0 else ""
-    if a >= 1e9:
-        return f"{sign}{currency}{a / 1e9:.{1 if digits is None else digits}f}B"
-    if a >= 1e6:
-        return f"{sign}{currency}{a / 1e6:.{1 if digits is None else digits}f}M"
-    if a >= 1e3:
-        return f"{sign}{currency}{a / 1e3:.{0 if digits is None else digits}f}k"
-    return f"{sign}{currency}{a:.0f}"
+    dk = 0 if digits is None else digits  # decimals of k
+    dm = 1 if digits is None else digits  # decimals of M and B
+    steps = ((1.0, "", 0), (1e3, "k", dk), (1e6, "M", dm), (1e9, "B", dm))
+    i = max((k for k, step in enumerate(steps) if a >= step[0]), default=0)
+    while True:
+        scale, unit, d = steps[i]
+        text = f"{a / scale:.{d}f}"
+        if float(text) < 1000 or i == len(steps) - 1:
+            return f"{sign}{currency}{text}{unit}"
+        i += 1
 
 
 def signed_money(x, currency: str = "$") -> str:

@@ -1,0 +1,39 @@
+"""Money formatting: compact units, and no "$1000k" where a value rounds up to the next unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from kamdash import fmt
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [
+        (0.4, None, "$0"),
+        (900, None, "$900"),
+        (999.4, None, "$999"),
+        (999.6, None, "$1k"),  # 999.6 rounds to 1000: written in thousands
+        (12_345, None, "$12k"),
+        (350_000, None, "$350k"),
+        (999_499, None, "$999k"),
+        (999_600, None, "$1.0M"),  # not "$1000k"
+        (1_234_567, None, "$1.2M"),
+        (609_600_000, None, "$609.6M"),
+        (999_960_000, None, "$1.0B"),  # not "$1000.0M"
+        (2_500_000_000_000, None, "$2500.0B"),  # nothing above B
+        (-999_700, None, "-$1.0M"),
+        (999_600, 2, "$999.60k"),
+        (999_996, 2, "$1.00M"),
+        (12_345, 2, "$12.35k"),
+        (None, None, "–"),
+        (float("nan"), None, "–"),
+    ],
+)
+def test_money(value, digits, expected):
+    assert fmt.money(value, digits=digits) == expected
+
+
+def test_signed_money_rolls_over_too():
+    assert fmt.signed_money(999_600) == "+$1.0M"
+    assert fmt.money(1500, currency="€") == "€2k"
