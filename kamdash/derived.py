@@ -81,3 +81,44 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float
         )
         took["whitespace"] = time.perf_counter() - t
     return took
+
+
+def status(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """One plain sentence for the Definitions page: what this snapshot has precomputed and
+    whether the settings in force use it."""
+    from kamdash.periods import quarter_label
+    from kamdash.whitespace import storage_params
+
+    try:
+        built = dict(con.execute(f"SELECT name, params FROM {REGISTRY}").fetchall())
+    except duckdb.CatalogException:
+        built = {}
+    if not built:
+        return (
+            "Nothing precomputed in this snapshot (published before kamdash precomputed "
+            "aggregates, or precomputing failed): every figure is computed on each view."
+        )
+    fy = int(settings.fiscal_year_start_month)
+    parts = []
+    if "account_quarters" in built:
+        used = settings.as_of is None and built["account_quarters"] == _key({"fy": fy})
+        parts.append(
+            "the account × quarter grid ("
+            + (
+                "in use"
+                if used
+                else "not used: built for other period settings; computed on each view"
+            )
+            + ")"
+        )
+    if "whitespace" in built:
+        ws = json.loads(built["whitespace"])
+        q = ws.get("quarter")
+        used = q is not None and built["whitespace"] == _key(storage_params(settings, q))
+        label = quarter_label(int(q), int(ws.get("fy", fy))) if q is not None else "?"
+        parts.append(
+            f"the whitespace of {label} ("
+            + ("in use" if used else "not used: built for other settings; computed on first view")
+            + ")"
+        )
+    return "Precomputed when this snapshot was published: " + " and ".join(parts) + "."

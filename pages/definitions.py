@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kamdash import fmt, ui
+from kamdash import derived, fmt, ui
 from kamdash.contract import TABLES
 from kamdash.db import has_table, rows
 
@@ -86,8 +86,8 @@ manifest = store.manifest(f.snapshot_id)
 meta = dict(rows(f.base, "SELECT key, value FROM _meta")) if has_table(f.base, "_meta") else {}
 source = meta.get("revenue_source")
 c = st.columns(3)
-c[0].metric("Snapshot", f.snapshot_id.split("-")[0], help=f.snapshot_id)
-c[1].metric("Published", (manifest.get("created_at") or "–").replace("T", " ")[:16] + " UTC")
+c[0].metric("Snapshot", f.snapshot_id.rsplit("-", 1)[-1], help=f"Snapshot id: {f.snapshot_id}")
+c[1].metric("Published (UTC)", (manifest.get("created_at") or "–").replace("T", " ")[:16])
 c[2].metric("Data as of", str(f.periods.as_of or "–"))
 if source == "opportunities":
     st.info(
@@ -121,6 +121,7 @@ st.table(
     border="horizontal",
     hide_index=True,
 )
+st.caption(derived.status(f.base, s))
 absent = [t for t in TABLES if t not in counts and not (t == "revenue" and source)]
 if absent:
     st.caption("Not in this extract: " + ", ".join(absent) + ". Views that need them say so.")

@@ -210,3 +210,21 @@ def test_writable_or_in_memory_databases_are_never_cached():
 
     con = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
     assert ws_mod._snapshot_key(con) is None
+
+
+def test_status_says_what_is_precomputed_and_used(sample_data_dir):
+    con = _sample(sample_data_dir)
+    q = period_context(con.cursor(), S).last_complete
+    from kamdash.periods import quarter_label
+
+    label = quarter_label(q, 1)
+    assert derived.status(con, S) == (
+        "Precomputed when this snapshot was published: the account × quarter grid (in use) "
+        f"and the whitespace of {label} (in use)."
+    )
+    other = dataclasses.replace(S, fiscal_year_start_month=2, peer_min_count=3)
+    said = derived.status(con, other)
+    assert "grid (not used: built for other period settings; computed on each view)" in said
+    assert f"whitespace of {label} (not used: built for other settings" in said
+    bare = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
+    assert derived.status(bare, S).startswith("Nothing precomputed in this snapshot")
