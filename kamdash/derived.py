@@ -101,7 +101,8 @@ def status(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     fy = int(settings.fiscal_year_start_month)
     parts = []
     if "account_quarters" in built:
-        used = settings.as_of is None and built["account_quarters"] == _key({"fy": fy})
+        # as retention.account_quarters decides: no as-of date, same fiscal year start
+        used = settings.as_of is None and lookup(con, "account_quarters", {"fy": fy}) is not None
         parts.append(
             "the account × quarter grid ("
             + (
@@ -114,7 +115,7 @@ def status(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     if "whitespace" in built:
         ws = json.loads(built["whitespace"])
         q = ws.get("quarter")
-        used = q is not None and built["whitespace"] == _key(storage_params(settings, q))
+        used = q is not None and lookup(con, "whitespace", storage_params(settings, q)) is not None
         label = quarter_label(int(q), int(ws.get("fy", fy))) if q is not None else "?"
         parts.append(
             f"the whitespace of {label} ("

@@ -33,16 +33,12 @@ RAG = ("green", "amber", "red")
 
 def rag(score: float | None, settings: Settings) -> str | None:
     """RAG band of a QBR score (None for no score)."""
-    if score is None or pd.isna(score):
-        return None
-    s = round(float(score), 9)
-    if s >= settings.rag_green_min:
-        return "green"
-    return "amber" if s >= settings.rag_amber_min else "red"
+    return rags(pd.Series([score], dtype="float64"), settings).iloc[0]
 
 
 def rags(scores: pd.Series, settings: Settings) -> pd.Series:
-    """`rag` of every score of a Series, column-wise (same bands, same rounding)."""
+    """RAG band of every score of a Series (None where there is no score); scores are
+    rounded to 9 decimals first, so 3.9999999999999996 is green at a green minimum of 4."""
     s = pd.to_numeric(scores, errors="coerce").astype(float).round(9)
     out = np.select(
         [s >= settings.rag_green_min, s >= settings.rag_amber_min, s.notna()],

@@ -106,8 +106,8 @@ def share_of_wallet(
     """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
 
     Columns: [group], quarter, label, partial, share_of_wallet (= ttm_covered / wallet_covered,
-    None without any covered account, and None before the first full TTM window), ttm_covered (sum TTM of active accounts with an
-    estimate), wallet_covered (their sum of estimates), accounts_with_estimate,
+    None without any covered account, and None before the first full TTM window), ttm_covered
+    (sum TTM of active accounts with an estimate), wallet_covered (their sum of estimates), accounts_with_estimate,
     accounts_without_estimate (active accounts excluded for want of an estimate: "12 accounts
     without a wallet estimate"). No `wallet` table: every share is None and every active
     account counts as without an estimate.

@@ -180,9 +180,10 @@ def whitespace(
     if account_ids is not None:
         keep += " AND account_id IN (SELECT unnest(?::VARCHAR[]))"
         params.append([str(a) for a in account_ids])
-    stored = derived.lookup(con, "whitespace", storage_params(settings, qi))
+    built_with = storage_params(settings, qi)
+    stored = derived.lookup(con, "whitespace", built_with)
     snap = _snapshot_key(con)
-    key = None if snap is None else (snap, tuple(sorted(storage_params(settings, qi).items())))
+    key = None if snap is None else (snap, tuple(sorted(built_with.items())))
     full = None if key is None else _cache_get(key)
     if full is None and stored is not None and (key is None or account_ids is not None):
         # precomputed: a few accounts' rows (the QBR page) are cheaper to read than all of them
@@ -328,19 +329,19 @@ def cells_frame(
         ),
         pipe AS ({_pipeline_sql(con, False)}),
         out AS (
-        SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, g.product,
-               coalesce(g.spend, 0) AS ttm, coalesce(g.spend, 0) > 0 AS filled,
-               CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
-               g.n_ind,
-               CASE WHEN g.by_industry THEN g.n_ind
-                    ELSE (SELECT n FROM n_active) - (g.ttm > 0)::INT END AS peers,
-               coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
-               CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
-               coalesce(pp.pipeline, 0) AS pipeline
-        FROM cells g
-        LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
-        LEFT JOIN port_stats ps ON ps.product = g.product
-        LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
+            SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, g.product,
+                   coalesce(g.spend, 0) AS ttm, coalesce(g.spend, 0) > 0 AS filled,
+                   CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
+                   g.n_ind,
+                   CASE WHEN g.by_industry THEN g.n_ind
+                        ELSE (SELECT n FROM n_active) - (g.ttm > 0)::INT END AS peers,
+                   coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
+                   CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
+                   coalesce(pp.pipeline, 0) AS pipeline
+            FROM cells g
+            LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
+            LEFT JOIN port_stats ps ON ps.product = g.product
+            LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
         )
         SELECT * FROM out WHERE {keep} ORDER BY account_id, product
     """
