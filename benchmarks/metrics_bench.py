@@ -10,7 +10,7 @@ yearly wallet estimates for ~85% of accounts. Then times, best of `--runs`:
 - kamdash: metrics_summary (quarters: revenue, TTM NRR/GRR, share of wallet; concentration),
   the point-in-time retention, metrics_summary by tier, and a TTM revenue bridge, on a fresh
   cursor each run, reading the account x quarter grid precomputed into the snapshot as
-  publishing does (`derived.build`), and again with the grid built on the fly on each cursor;
+  publishing does (`precompute.build`), and again with the grid built on the fly on each cursor;
 - pandas read: reading revenue, accounts and wallet from DuckDB into pandas;
 - pandas compute: the same figures from those frames with plain pandas;
 - bare DuckDB scan: CREATE TEMP TABLE AS SELECT account_id, quarter, sum(amount) GROUP BY.
@@ -54,16 +54,16 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from kamdash import derived  # noqa: E402
-from kamdash.contract import TABLES  # noqa: E402
-from kamdash.periods import (  # noqa: E402
+from kamdash.core.periods import (  # noqa: E402
     is_partial,
     period_context,
     quarter_sql,
 )
-from kamdash.retention import retention, revenue_bridge  # noqa: E402
-from kamdash.settings import Settings  # noqa: E402
-from kamdash.summary import metrics_summary  # noqa: E402
+from kamdash.core.settings import Settings  # noqa: E402
+from kamdash.ingest.contract import TABLES  # noqa: E402
+from kamdash.metrics import grid, precompute  # noqa: E402
+from kamdash.metrics.retention import retention, revenue_bridge  # noqa: E402
+from kamdash.views.summary import metrics_summary  # noqa: E402
 
 S = Settings()
 TIERS = np.array(["Tier 1", "Tier 2", "Tier 3"])
@@ -353,7 +353,7 @@ def main() -> int:
         # what publishing adds to a snapshot: the precomputed aggregates (derived.py)
         t0 = time.perf_counter()
         with duckdb.connect(str(path)) as w:
-            derived.build(w, S)
+            precompute.build(w, S)
             w.execute("CHECKPOINT")
         t_pre = time.perf_counter() - t0
         con = duckdb.connect(str(path), read_only=True)
@@ -365,11 +365,11 @@ def main() -> int:
         )
         load_before = load()
         t_k, k, m_k, c_k = best(lambda: run_kamdash(con), args.runs)
-        lookup, derived.lookup = derived.lookup, lambda *a, **kw: None
+        lookup, grid.lookup = grid.lookup, lambda *a, **kw: None
         try:  # as on a snapshot without the precomputed grid: built on each fresh cursor
             t_f, k_f, m_f, c_f = best(lambda: run_kamdash(con), args.runs)
         finally:
-            derived.lookup = lookup
+            grid.lookup = lookup
         t_read, frames, m_read, c_read = best(lambda: read_pandas(con), args.runs)
         t_pd, pdres, m_pd, c_pd = best(lambda: run_pandas(frames), args.runs)
         t_bare, _, m_bare, c_bare = best(lambda: run_bare(con), args.runs)
@@ -389,7 +389,7 @@ def main() -> int:
     for name, t, m, c in rows:
         print(f"{name:<28}{t:>9.3f}{m:>10.3f}{c:>12.3f}{t / t_k:>11.2f}")
     print(
-        f"\nprecomputed at publish (once per snapshot, derived.build): {t_pre:.3f} s; "
+        f"\nprecomputed at publish (once per snapshot, precompute.build): {t_pre:.3f} s; "
         "'kamdash metric set' reads that grid, 'grid on the fly' builds it on each fresh cursor"
     )
     print(f"agreement: {n} figures equal to 1e-9 (relative), both kamdash variants")

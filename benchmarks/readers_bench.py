@@ -26,7 +26,7 @@ import openpyxl  # noqa: E402
 import pandas as pd  # noqa: E402
 from python_calamine import CalamineWorkbook  # noqa: E402
 
-from kamdash.readers import read_sources  # noqa: E402
+from kamdash.ingest.readers import read_sources  # noqa: E402
 
 HEADER = ["account_id", "date", "amount", "product", "business_unit"]
 PRODUCTS = ["Core", "Analytics", "Security", "Support", "Cloud", "Training"]

@@ -25,7 +25,7 @@ Steps:
   openpyxl);
 - metrics: on the snapshot published from the big CSV extract, a fresh cursor each run (as on
   every page run), reading the snapshot's precomputed aggregates and again without them
-  ("on the fly", `derived.lookup` disabled): kamdash's core figures (those the
+  ("on the fly", `grid.lookup` disabled): kamdash's core figures (those the
   pandas version computes: quarterly revenue, TTM and point NRR/GRR, share of wallet,
   concentration, portfolio-wide and by tier, and a TTM revenue bridge; checked equal to pandas),
   kamdash's full metric set (every metric module that exists), pandas (read from DuckDB, then a
@@ -103,7 +103,7 @@ def snapshot_dir(meta: dict) -> Path:
 
 
 def w_kamdash_load(spec):
-    from kamdash.load import prepare
+    from kamdash.store.load import prepare
 
     files = [Path(f) for f in spec["files"]]
     keep = Path(spec["keep"]) if spec.get("keep") else None
@@ -133,7 +133,7 @@ def w_kamdash_load(spec):
 def w_kamdash_read(spec):
     import duckdb
 
-    from kamdash.readers import read_sources
+    from kamdash.ingest.readers import read_sources
 
     files = [Path(f) for f in spec["files"]]
 
@@ -217,14 +217,14 @@ def w_openpyxl(spec):
 
 
 def _open(spec):
-    from kamdash.snapshots import SnapshotStore
+    from kamdash.store.snapshots import SnapshotStore
 
     store = SnapshotStore(spec["data_dir"])
     return store.open(store.current_id())
 
 
 def _settings():
-    from kamdash.settings import Settings
+    from kamdash.core.settings import Settings
 
     return Settings()
 
@@ -234,9 +234,9 @@ def _no_precompute(spec) -> None:
     as for a snapshot published without them or settings they were not built for, and keep
     no whitespace cells in memory between runs (each run computes from scratch)."""
     if spec.get("precomputed", True) is False:
-        from kamdash import derived, whitespace
+        from kamdash.metrics import grid, whitespace
 
-        derived.lookup = lambda *a, **k: None
+        grid.lookup = lambda *a, **k: None
         whitespace._snapshot_key = lambda con: None  # nor the in-memory cells: cold every run
 
 
@@ -255,7 +255,7 @@ def w_metrics_core(spec):
 
 def full_metric_set(cur, s) -> dict[str, float]:
     """Every kamdash metric for the portfolio (whatever modules exist); seconds per metric."""
-    from kamdash.periods import period_context
+    from kamdash.core.periods import period_context
 
     times: dict[str, float] = {}
 
@@ -271,18 +271,18 @@ def full_metric_set(cur, s) -> dict[str, float]:
     q = ctx.last_complete
 
     def summary():
-        from kamdash.summary import metrics_summary
+        from kamdash.views.summary import metrics_summary
 
         metrics_summary(cur, s)
 
     def grouped():
-        from kamdash.summary import metrics_summary
+        from kamdash.views.summary import metrics_summary
 
         for by in ("tier", "owner", "region", "industry"):
             metrics_summary(cur, s, by=by)
 
     def bridge_growth():
-        from kamdash.retention import account_growth, retention, revenue_bridge
+        from kamdash.metrics.retention import account_growth, retention, revenue_bridge
 
         retention(cur, s, basis="point", ctx=ctx)
         revenue_bridge(cur, s, q - 4, q, kind="ttm")
@@ -290,43 +290,43 @@ def full_metric_set(cur, s) -> dict[str, float]:
         account_growth(cur, s, qi=q, ctx=ctx)
 
     def wallet():
-        from kamdash.wallet import account_share, wallet_quadrants
+        from kamdash.metrics.wallet import account_share, wallet_quadrants
 
         account_share(cur, s, qi=q, ctx=ctx)
         wallet_quadrants(cur, s, qi=q, ctx=ctx)
 
     def concentration():
-        from kamdash.concentration import concentration, pareto
+        from kamdash.metrics.concentration import concentration, pareto
 
         concentration(cur, s, by="tier", qi=q, ctx=ctx)
         pareto(cur, s, qi=q, ctx=ctx)
 
     def tiering():
-        from kamdash.tiering import HEATMAP_DIMENSIONS, tier_heatmap, tier_scores
+        from kamdash.metrics.tiering import HEATMAP_DIMENSIONS, tier_heatmap, tier_scores
 
         ts = tier_scores(cur, s, qi=q)
         tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "revenue", qi=q)
         tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "nrr", tiers=ts, qi=q)
 
     def whitespace():
-        from kamdash.whitespace import whitespace as ws
+        from kamdash.metrics.whitespace import whitespace as ws
 
         ws(cur, s, qi=q)
 
     def relationships():
-        from kamdash.relationships import relationships as rel
+        from kamdash.metrics.relationships import relationships as rel
 
         rel(cur, s)
 
     def qbr():
-        from kamdash.qbr import latest_qbr, plan_freshness, qbr_scores
+        from kamdash.metrics.qbr import latest_qbr, plan_freshness, qbr_scores
 
         qbr_scores(cur, s)
         latest_qbr(cur, s)
         plan_freshness(cur, s)
 
     def attention():
-        from kamdash.attention import needing_attention
+        from kamdash.metrics.attention import needing_attention
 
         needing_attention(cur, s, qi=q)
 
@@ -412,9 +412,9 @@ def w_bare_group(spec):
 
 def _frame(con, s):
     """What ui.frame() queries on every page run: filter options, scoped cursor, periods."""
-    from kamdash.db import has_table, scalar
-    from kamdash.filters import Filters, filter_options, scoped
-    from kamdash.periods import period_context
+    from kamdash.core.db import has_table, scalar
+    from kamdash.core.periods import period_context
+    from kamdash.store.filters import Filters, filter_options, scoped
 
     base = con.cursor()
     filter_options(base)
@@ -428,10 +428,10 @@ def _frame(con, s):
 
 
 def page_portfolio(con, s):
-    from kamdash.attention import needing_attention
-    from kamdash.concentration import concentration, pareto
-    from kamdash.retention import retention
-    from kamdash.wallet import share_of_wallet
+    from kamdash.metrics.attention import needing_attention
+    from kamdash.metrics.concentration import concentration, pareto
+    from kamdash.metrics.retention import retention
+    from kamdash.metrics.wallet import share_of_wallet
 
     base, cur, ctx, q = _frame(con, s)
     retention(cur, s, ctx=ctx)
@@ -445,7 +445,12 @@ def page_portfolio(con, s):
 
 
 def page_tiers(con, s):
-    from kamdash.tiering import HEATMAP_DIMENSIONS, HEATMAP_VALUES, tier_heatmap, tier_scores
+    from kamdash.metrics.tiering import (
+        HEATMAP_DIMENSIONS,
+        HEATMAP_VALUES,
+        tier_heatmap,
+        tier_scores,
+    )
 
     base, cur, ctx, q = _frame(con, s)
     tier_scores(cur, s, qi=q)
@@ -453,8 +458,9 @@ def page_tiers(con, s):
 
 
 def page_retention(con, s):
-    from kamdash.retention import DIMENSIONS, retention, revenue_bridge
-    from kamdash.wallet import share_of_wallet, wallet_quadrants
+    from kamdash.metrics.grid import DIMENSIONS
+    from kamdash.metrics.retention import retention, revenue_bridge
+    from kamdash.metrics.wallet import share_of_wallet, wallet_quadrants
 
     base, cur, ctx, q = _frame(con, s)
     retention(cur, s, ctx=ctx)
@@ -465,7 +471,7 @@ def page_retention(con, s):
 
 
 def page_whitespace(con, s):
-    from kamdash.whitespace import whitespace
+    from kamdash.metrics.whitespace import whitespace
 
     base, cur, ctx, q = _frame(con, s)
     ws = whitespace(cur, s, qi=q)
@@ -474,13 +480,14 @@ def page_whitespace(con, s):
 
 
 def page_qbr(con, s):
-    from kamdash.db import frame
-    from kamdash.qbr import plan_freshness, qbr_scores
-    from kamdash.relationships import contacts, relationships
-    from kamdash.retention import account_growth, account_quarters
+    from kamdash.core.db import frame
+    from kamdash.metrics.grid import account_quarters
+    from kamdash.metrics.qbr import plan_freshness, qbr_scores
+    from kamdash.metrics.relationships import contacts, relationships
+    from kamdash.metrics.retention import account_growth
+    from kamdash.metrics.wallet import account_share
+    from kamdash.metrics.whitespace import whitespace
     from kamdash.ui import account_names
-    from kamdash.wallet import account_share
-    from kamdash.whitespace import whitespace
 
     base, cur, ctx, q = _frame(con, s)
     ids, _ = account_names(cur)
@@ -501,7 +508,7 @@ def page_qbr(con, s):
 
 
 def page_definitions(con, s):
-    from kamdash.db import rows
+    from kamdash.core.db import rows
 
     base, cur, ctx, q = _frame(con, s)
     rows(base, "SELECT key, value FROM _meta")

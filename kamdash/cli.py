@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kamdash.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
 
 SAMPLE_WORKBOOK = Path(__file__).resolve().parent.parent / "data" / "sample" / "kamdash_sample.xlsx"
 
@@ -17,7 +17,7 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from kamdash.load import load_extract
+    from kamdash.store.load import load_extract
 
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -62,8 +62,8 @@ def cmd_use(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from kamdash.settings import load_settings
-    from kamdash.summary import metrics_summary
+    from kamdash.core.settings import load_settings
+    from kamdash.views.summary import metrics_summary
 
     store = SnapshotStore(_data_dir(args))
     try:

@@ -7,7 +7,7 @@ import io
 import sys
 from pathlib import Path
 
-from kamdash.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
 
 
 def add_qbr_deck_arguments(sp: argparse.ArgumentParser) -> None:
@@ -27,10 +27,10 @@ def add_qbr_deck_arguments(sp: argparse.ArgumentParser) -> None:
 def cmd_qbr_deck(args: argparse.Namespace) -> int:
     from pptx import Presentation
 
-    from kamdash.aliases import Aliases
-    from kamdash.deck import DeckError, accounts_for, qbr_deck, resolve_quarter
-    from kamdash.periods import quarter_label
-    from kamdash.settings import load_settings
+    from kamdash.core.periods import quarter_label
+    from kamdash.core.settings import load_settings
+    from kamdash.present.aliases import Aliases
+    from kamdash.present.deck import DeckError, accounts_for, qbr_deck, resolve_quarter
 
     data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
     out = Path(args.out)

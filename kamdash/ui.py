@@ -20,12 +20,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from kamdash import exports, fmt
-from kamdash.aliases import Aliases, new_salt, passthrough
-from kamdash.db import has_table, scalar
-from kamdash.periods import PeriodContext, label_to_quarter, period_context
-from kamdash.settings import Settings, load_settings
-from kamdash.snapshots import SnapshotStore, open_snapshot
+from kamdash.core import fmt
+from kamdash.core.db import has_table, scalar
+from kamdash.core.periods import PeriodContext, label_to_quarter, period_context
+from kamdash.core.settings import Settings, load_settings
+from kamdash.present import exports
+from kamdash.present.aliases import Aliases, new_salt, passthrough
+from kamdash.store.snapshots import SnapshotStore, open_snapshot
 
 FILTER_KEYS = ("owner", "team", "region", "industry", "tier")
 FILTER_LABELS = {"owner": "KAM (owner)", "team": "Team", "region": "Region"}
@@ -142,7 +143,7 @@ def _settings(data_dir: str) -> Settings:
 def frame() -> Frame | None:
     """Open the current snapshot for this run and draw the global filters in the sidebar.
     Returns None (after nothing else) when nothing is published yet."""
-    from kamdash.filters import Filters, filter_options, scoped
+    from kamdash.store.filters import Filters, filter_options, scoped
 
     s = store()
     sid = s.current_id()
@@ -291,7 +292,7 @@ def missing(message) -> None:
 
 
 def is_missing(x) -> bool:
-    from kamdash.missing import Missing
+    from kamdash.core.missing import Missing
 
     return isinstance(x, Missing)
 

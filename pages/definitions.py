@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from kamdash import derived, fmt, ui
-from kamdash.contract import TABLES
-from kamdash.db import has_table, rows
+from kamdash import ui
+from kamdash.core import fmt
+from kamdash.core.db import has_table, rows
+from kamdash.ingest.contract import TABLES
+from kamdash.metrics import precompute
 
 f = ui.page("Definitions")
 s = f.settings
@@ -121,7 +123,7 @@ st.table(
     border="horizontal",
     hide_index=True,
 )
-st.caption(derived.status(f.base, s))
+st.caption(precompute.status(f.base, s))
 absent = [t for t in TABLES if t not in counts and not (t == "revenue" and source)]
 if absent:
     st.caption("Not in this extract: " + ", ".join(absent) + ". Views that need them say so.")

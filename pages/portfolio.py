@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from kamdash import figures, fmt, ui
-from kamdash.attention import needing_attention
-from kamdash.concentration import concentration, pareto
-from kamdash.db import has_table
-from kamdash.retention import retention
-from kamdash.wallet import share_of_wallet
+from kamdash import ui
+from kamdash.core import fmt
+from kamdash.core.db import has_table
+from kamdash.metrics.attention import needing_attention
+from kamdash.metrics.concentration import concentration, pareto
+from kamdash.metrics.retention import retention
+from kamdash.metrics.wallet import share_of_wallet
+from kamdash.present import figures
 
 f = ui.page("Portfolio")
 q, s, ctx = f.quarter, f.settings, f.periods

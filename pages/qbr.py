@@ -4,15 +4,18 @@ import re
 
 import streamlit as st
 
-from kamdash import figures, fmt, ui
-from kamdash.db import frame, has_table
-from kamdash.deck import deck_filename, qbr_deck
-from kamdash.periods import quarter_end, quarter_label
-from kamdash.qbr import plan_freshness, qbr_scores
-from kamdash.relationships import contacts, relationships
-from kamdash.retention import account_growth, account_quarters
-from kamdash.wallet import account_share
-from kamdash.whitespace import whitespace
+from kamdash import ui
+from kamdash.core import fmt
+from kamdash.core.db import frame, has_table
+from kamdash.core.periods import quarter_end, quarter_label
+from kamdash.metrics.grid import account_quarters
+from kamdash.metrics.qbr import plan_freshness, qbr_scores
+from kamdash.metrics.relationships import contacts, relationships
+from kamdash.metrics.retention import account_growth
+from kamdash.metrics.wallet import account_share
+from kamdash.metrics.whitespace import whitespace
+from kamdash.present import figures
+from kamdash.present.deck import deck_filename, qbr_deck
 
 f = ui.page("QBR scorecard")
 s, q, ctx = f.settings, f.quarter, f.periods

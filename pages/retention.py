@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from kamdash import figures, fmt, ui
-from kamdash.db import has_table
-from kamdash.retention import retention, revenue_bridge
-from kamdash.wallet import share_of_wallet, wallet_quadrants
+from kamdash import ui
+from kamdash.core import fmt
+from kamdash.core.db import has_table
+from kamdash.metrics.retention import retention, revenue_bridge
+from kamdash.metrics.wallet import share_of_wallet, wallet_quadrants
+from kamdash.present import figures
 
 DIMENSIONS = {
     "tier": "Tier",

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from kamdash import figures, fmt, ui
-from kamdash.tiering import (
+from kamdash import ui
+from kamdash.core import fmt
+from kamdash.metrics.tiering import (
     HEATMAP_DIMENSIONS,
     HEATMAP_VALUES,
     label,
@@ -11,6 +12,7 @@ from kamdash.tiering import (
     tier_moves,
     tier_scores,
 )
+from kamdash.present import figures
 
 DIM_LABELS = {
     "region": "Region",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kamdash import ui, upload
-from kamdash.contract import TABLES
-from kamdash.diff import diff_snapshots
-from kamdash.load import prepare
-from kamdash.snapshots import SnapshotNotFound, SnapshotStore
+from kamdash import ui
+from kamdash.ingest import upload
+from kamdash.ingest.contract import TABLES
+from kamdash.store.diff import diff_snapshots
+from kamdash.store.load import prepare
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore
 
 ui.leave_pages_dir_mode()
 store = SnapshotStore()

@@ -3,8 +3,10 @@ biggest opportunities with their reasons."""
 
 import streamlit as st
 
-from kamdash import figures, fmt, ui
-from kamdash.whitespace import business_unit_grid, whitespace
+from kamdash import ui
+from kamdash.core import fmt
+from kamdash.metrics.whitespace import business_unit_grid, whitespace
+from kamdash.present import figures
 
 f = ui.page("Whitespace")
 s = f.settings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kamdash.load import load_extract
+from kamdash.store.load import load_extract
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_XLSX = ROOT / "data" / "sample" / "kamdash_sample.xlsx"

@@ -8,8 +8,8 @@ import duckdb
 import openpyxl
 import pandas as pd
 
-from kamdash.contract import TABLES
-from kamdash.db import quote_ident
+from kamdash.core.db import quote_ident
+from kamdash.ingest.contract import TABLES
 
 
 def canonical_db(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamdash.aliases import EMAIL_HIDDEN, WEBSITE_HIDDEN, Aliases, new_salt, passthrough
+from kamdash.present.aliases import EMAIL_HIDDEN, WEBSITE_HIDDEN, Aliases, new_salt, passthrough
 from tests.helpers import canonical_db
 
 ACCOUNTS = [

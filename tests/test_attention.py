@@ -4,9 +4,9 @@ so the year-ago TTM is fully inside the data. shrinking_ratio 0.9."""
 
 from __future__ import annotations
 
-from kamdash.attention import needing_attention
-from kamdash.missing import Missing
-from kamdash.settings import Settings
+from kamdash.core.missing import Missing
+from kamdash.core.settings import Settings
+from kamdash.metrics.attention import needing_attention
 from tests.helpers import canonical_db
 
 ACCOUNTS = [
@@ -78,7 +78,7 @@ def test_missing_tables_drop_their_reasons():
 
 
 def test_an_empty_portfolio_gives_empty_results_not_errors():
-    from kamdash import whitespace
+    from kamdash.metrics import whitespace
 
     con = canonical_db(
         accounts=[],

@@ -29,9 +29,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kamdash.db import rows
-from kamdash.load import load_extract
-from kamdash.snapshots import SnapshotStore
+from kamdash.core.db import rows
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import SnapshotStore
 from tests.helpers import workbook
 
 ROOT = Path(__file__).resolve().parent.parent

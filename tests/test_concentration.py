@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kamdash.concentration import concentration, pareto
-from kamdash.periods import label_to_quarter as Q
-from kamdash.settings import Settings
+from kamdash.core.periods import label_to_quarter as Q
+from kamdash.core.settings import Settings
+from kamdash.metrics.concentration import concentration, pareto
 from tests.helpers import canonical_db
 
 S = Settings()

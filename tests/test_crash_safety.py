@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from kamdash.db import rows
-from kamdash.load import load_extract
-from kamdash.snapshots import DB_FILE, MANIFEST, SnapshotStore
+from kamdash.core.db import rows
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import DB_FILE, MANIFEST, SnapshotStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "kamdash_sample.xlsx"

@@ -1,7 +1,7 @@
 """The DuckDB helpers."""
 
-from kamdash.db import columns, has_table, rows, scalar
-from kamdash.filters import Filters, scoped
+from kamdash.core.db import columns, has_table, rows, scalar
+from kamdash.store.filters import Filters, scoped
 from tests.helpers import canonical_db
 
 

@@ -12,11 +12,19 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE, XL_MARKER_STYLE
 
-from kamdash import fmt
-from kamdash.aliases import Aliases
 from kamdash.cli import main
-from kamdash.db import columns, frame
-from kamdash.deck import (
+from kamdash.core import fmt
+from kamdash.core.db import columns, frame
+from kamdash.core.periods import period_context, quarter_end, quarter_label
+from kamdash.core.settings import Settings
+from kamdash.metrics.grid import account_quarters
+from kamdash.metrics.qbr import qbr_scores
+from kamdash.metrics.relationships import contacts, relationships
+from kamdash.metrics.retention import account_growth
+from kamdash.metrics.wallet import account_share
+from kamdash.metrics.whitespace import whitespace
+from kamdash.present.aliases import Aliases
+from kamdash.present.deck import (
     SLIDE_TITLES,
     DeckError,
     account_qbr_data,
@@ -24,16 +32,9 @@ from kamdash.deck import (
     qbr_deck,
     resolve_quarter,
 )
-from kamdash.exports import to_csv_bytes
-from kamdash.load import load_extract
-from kamdash.periods import period_context, quarter_end, quarter_label
-from kamdash.qbr import qbr_scores
-from kamdash.relationships import contacts, relationships
-from kamdash.retention import account_growth, account_quarters
-from kamdash.settings import Settings
-from kamdash.snapshots import SnapshotStore
-from kamdash.wallet import account_share
-from kamdash.whitespace import whitespace
+from kamdash.present.exports import to_csv_bytes
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import SnapshotStore
 from tests.helpers import canonical_db
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "kamdash_sample.xlsx"

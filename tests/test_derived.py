@@ -8,19 +8,20 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from kamdash import derived
-from kamdash.attention import needing_attention
-from kamdash.concentration import concentration
-from kamdash.db import frame
-from kamdash.filters import Filters, filter_options, scoped
-from kamdash.load import load_extract
-from kamdash.missing import Missing
-from kamdash.periods import label_to_quarter, period_context
-from kamdash.retention import account_growth, account_quarters, retention
-from kamdash.settings import Settings
-from kamdash.snapshots import SnapshotStore
-from kamdash.wallet import share_of_wallet
-from kamdash.whitespace import whitespace
+from kamdash.core.db import frame
+from kamdash.core.missing import Missing
+from kamdash.core.periods import label_to_quarter, period_context
+from kamdash.core.settings import Settings
+from kamdash.metrics import grid, precompute
+from kamdash.metrics.attention import needing_attention
+from kamdash.metrics.concentration import concentration
+from kamdash.metrics.grid import account_quarters
+from kamdash.metrics.retention import account_growth, retention
+from kamdash.metrics.wallet import share_of_wallet
+from kamdash.metrics.whitespace import whitespace
+from kamdash.store.filters import Filters, filter_options, scoped
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import SnapshotStore
 from tests.conftest import SAMPLE_CSV
 from tests.helpers import canonical_db
 
@@ -37,11 +38,11 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 def computed(monkeypatch):
     """Call fn with the precomputed tables and the in-memory whitespace cells ignored (the
     on-the-fly path)."""
-    from kamdash import whitespace as ws_mod
+    from kamdash.metrics import whitespace as ws_mod
 
     def run(fn, *a, **k):
         with monkeypatch.context() as m:
-            m.setattr(derived, "lookup", lambda *_a, **_k: None)
+            m.setattr(grid, "lookup", lambda *_a, **_k: None)
             m.setattr(ws_mod, "_snapshot_key", lambda con: None)
             return fn(*a, **k)
 
@@ -65,17 +66,16 @@ def _sample(sample_data_dir):
 def test_publish_builds_both_aggregates(sample_data_dir):
     con = _sample(sample_data_dir)
     q = period_context(con, S).last_complete
-    from kamdash.whitespace import storage_params
+    from kamdash.metrics.whitespace import storage_params
 
     assert (
-        derived.lookup(con, "account_quarters", {"fy": 1})
-        == '"snapshot".main."_kd_account_quarters"'
+        grid.lookup(con, "account_quarters", {"fy": 1}) == '"snapshot".main."_kd_account_quarters"'
     )
-    assert derived.lookup(con, "whitespace", storage_params(S, q)) is not None
+    assert grid.lookup(con, "whitespace", storage_params(S, q)) is not None
     # other settings or another quarter: not usable
-    assert derived.lookup(con, "account_quarters", {"fy": 2}) is None
-    assert derived.lookup(con, "whitespace", storage_params(S, q - 1)) is None
-    assert derived.lookup(con, "whitespace", storage_params(Settings(peer_min_count=2), q)) is None
+    assert grid.lookup(con, "account_quarters", {"fy": 2}) is None
+    assert grid.lookup(con, "whitespace", storage_params(S, q - 1)) is None
+    assert grid.lookup(con, "whitespace", storage_params(Settings(peer_min_count=2), q)) is None
 
 
 def _filter_cases(con) -> list[Filters]:
@@ -126,8 +126,8 @@ def test_other_settings_are_computed_not_read(sample_data_dir, computed, monkeyp
     # beyond the data)
     late = dataclasses.replace(S, as_of="2030-01-01")
     asked = []
-    real = derived.lookup
-    monkeypatch.setattr(derived, "lookup", lambda *a: asked.append(a[1]) or real(*a))
+    real = grid.lookup
+    monkeypatch.setattr(grid, "lookup", lambda *a: asked.append(a[1]) or real(*a))
     same(_grid(con.cursor(), late), computed(_grid, con.cursor(), late))
     assert "account_quarters" not in asked
 
@@ -148,7 +148,7 @@ def test_filtered_grid_ends_with_the_filtered_accounts_revenue():
         ],
         revenue=rev,
     )
-    took = derived.build(con, S)
+    took = precompute.build(con, S)
     assert set(took) == {"account_quarters"}  # no product column: no whitespace
     g = _grid(scoped(con, Filters(regions=("S",))))
     # B: 5 per quarter 2023Q1..Q4 -> TTM 5, 10, 15, 20; nothing after 2023Q4
@@ -165,17 +165,17 @@ def test_filtered_grid_ends_with_the_filtered_accounts_revenue():
 
 def test_failed_precompute_still_publishes_and_says_so(tmp_path, monkeypatch):
     def boom(con, settings):
-        con.execute(f"CREATE TABLE {derived.REGISTRY} (name VARCHAR, params VARCHAR)")
+        con.execute(f"CREATE TABLE {grid.REGISTRY} (name VARCHAR, params VARCHAR)")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(derived, "build", boom)
+    monkeypatch.setattr(precompute, "build", boom)
     paths = [SAMPLE_CSV / n for n in ("accounts.csv", "revenue.csv")]
     prepared = load_extract(paths, tmp_path)
     assert prepared.snapshot_id is not None
     msgs = [p.message for p in prepared.report.warnings if p.code == "precompute"]
     assert msgs and "disk on fire" in msgs[0] and "compute them on each view" in msgs[0]
     con = SnapshotStore(tmp_path).open()
-    assert derived.lookup(con, "account_quarters", {"fy": 1}) is None
+    assert grid.lookup(con, "account_quarters", {"fy": 1}) is None
     assert retention(con.cursor(), S)["revenue"].notna().any()
 
 
@@ -184,7 +184,7 @@ def test_whitespace_without_precomputed_cells_is_computed_once_per_snapshot(
 ):
     """Another quarter than the precomputed one: computed on the first view, then kept in
     memory for that read-only snapshot, and filtered per view; same cells as computing."""
-    from kamdash import whitespace as ws_mod
+    from kamdash.metrics import whitespace as ws_mod
 
     con = _sample(sample_data_dir)
     q = period_context(con.cursor(), S).last_complete - 1
@@ -206,7 +206,7 @@ def test_whitespace_without_precomputed_cells_is_computed_once_per_snapshot(
 
 
 def test_writable_or_in_memory_databases_are_never_cached():
-    from kamdash import whitespace as ws_mod
+    from kamdash.metrics import whitespace as ws_mod
 
     con = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
     assert ws_mod._snapshot_key(con) is None
@@ -215,16 +215,16 @@ def test_writable_or_in_memory_databases_are_never_cached():
 def test_status_says_what_is_precomputed_and_used(sample_data_dir):
     con = _sample(sample_data_dir)
     q = period_context(con.cursor(), S).last_complete
-    from kamdash.periods import quarter_label
+    from kamdash.core.periods import quarter_label
 
     label = quarter_label(q, 1)
-    assert derived.status(con, S) == (
+    assert precompute.status(con, S) == (
         "Precomputed when this snapshot was published: the account × quarter grid (in use) "
         f"and the whitespace of {label} (in use)."
     )
     other = dataclasses.replace(S, fiscal_year_start_month=2, peer_min_count=3)
-    said = derived.status(con, other)
+    said = precompute.status(con, other)
     assert "grid (not used: built for other period settings; computed on each view)" in said
     assert f"whitespace of {label} (not used: built for other settings" in said
     bare = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
-    assert derived.status(bare, S).startswith("Nothing precomputed in this snapshot")
+    assert precompute.status(bare, S).startswith("Nothing precomputed in this snapshot")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kamdash.diff import diff_snapshots
-from kamdash.load import load_extract
-from kamdash.snapshots import SnapshotStore
+from kamdash.store.diff import diff_snapshots
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import SnapshotStore
 
 
 def _publish(tmp_path, name, accounts, revenue):

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kamdash.aliases import Aliases
-from kamdash.exports import (
+from kamdash.present.aliases import Aliases
+from kamdash.present.exports import (
     neutralise,
     safe_sheet_name,
     sheets_to_xlsx_bytes,

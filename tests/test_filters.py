@@ -5,10 +5,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from kamdash.db import rows, scalar
-from kamdash.filters import Filters, filter_options, scoped
-from kamdash.retention import retention
-from kamdash.settings import Settings
+from kamdash.core.db import rows, scalar
+from kamdash.core.settings import Settings
+from kamdash.metrics.retention import retention
+from kamdash.store.filters import Filters, filter_options, scoped
 from tests.helpers import canonical_db
 from tests.test_retention import ACCOUNTS, portfolio_revenue
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kamdash import fmt
+from kamdash.core import fmt
 
 
 @pytest.mark.parametrize(

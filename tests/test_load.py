@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from kamdash.cli import main as cli
-from kamdash.db import rows
-from kamdash.load import load_extract, prepare
-from kamdash.snapshots import SnapshotStore
+from kamdash.core.db import rows
+from kamdash.store.load import load_extract, prepare
+from kamdash.store.snapshots import SnapshotStore
 from tests.helpers import workbook
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kamdash.mapping import (
+from kamdash.ingest.mapping import (
     build_mapping,
     guess_columns,
     header_key,
@@ -13,7 +13,7 @@ from kamdash.mapping import (
     remember,
     table_by_name,
 )
-from kamdash.readers import SourceSheet
+from kamdash.ingest.readers import SourceSheet
 
 
 def sheet(headers, sheet_name=None, file="extract.xlsx"):

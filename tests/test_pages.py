@@ -127,8 +127,8 @@ def test_hidden_names(monkeypatch, sample_data_dir):
 def real_names(data_dir) -> list[str]:
     """Every account and contact name of the published snapshot (full, and without the legal
     suffix: the forms a page could show)."""
-    from kamdash.aliases import Aliases
-    from kamdash.snapshots import SnapshotStore, open_snapshot
+    from kamdash.present.aliases import Aliases
+    from kamdash.store.snapshots import SnapshotStore, open_snapshot
 
     store = SnapshotStore(data_dir)
     con = open_snapshot(str(store.path(store.current_id()))).cursor()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 import time
 
-from kamdash.load import load_extract
-from kamdash.settings import Settings
-from kamdash.snapshots import SnapshotStore
-from kamdash.summary import metrics_summary
+from kamdash.core.settings import Settings
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import SnapshotStore
+from kamdash.views.summary import metrics_summary
 
 ACCOUNTS = "Account ID,Account Name,Tier\nA1,Acme,1\nA2,Beta,2\nA3,Gamma,3\n"
 

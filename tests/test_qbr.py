@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kamdash import qbr
-from kamdash.missing import Missing
-from kamdash.settings import Settings
+from kamdash.core.missing import Missing
+from kamdash.core.settings import Settings
+from kamdash.metrics import qbr
 from tests.helpers import canonical_db
 
 ACCOUNTS = [

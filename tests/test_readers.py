@@ -11,9 +11,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from kamdash.db import rows
-from kamdash.readers import SourceSheet, read_sources
-from kamdash.report import ExtractError
+from kamdash.core.db import rows
+from kamdash.ingest.readers import SourceSheet, read_sources
+from kamdash.ingest.report import ExtractError
 
 
 @pytest.fixture
@@ -315,7 +315,7 @@ def test_refuse_decompression_bomb_quickly(tmp_path, con):
 
 
 def test_refuse_total_uncompressed_size(tmp_path, con, monkeypatch):
-    import kamdash.readers as readers
+    import kamdash.ingest.readers as readers
 
     monkeypatch.setattr(readers, "MAX_UNCOMPRESSED", 1000)
     p = tmp_path / "big.xlsx"

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from kamdash import relationships as rel
-from kamdash.missing import Missing
-from kamdash.settings import Settings
+from kamdash.core.missing import Missing
+from kamdash.core.settings import Settings
+from kamdash.metrics import relationships as rel
 from tests.helpers import canonical_db
 
 ACCOUNTS = [{"account_id": x, "account_name": f"Name {x}"} for x in "ABC"]

@@ -20,10 +20,11 @@ from decimal import Decimal
 
 import pytest
 
-from kamdash.db import rows
-from kamdash.periods import label_to_quarter
-from kamdash.retention import account_growth, account_ttm, retention, revenue_bridge
-from kamdash.settings import Settings
+from kamdash.core.db import rows
+from kamdash.core.periods import label_to_quarter
+from kamdash.core.settings import Settings
+from kamdash.metrics.grid import account_ttm
+from kamdash.metrics.retention import account_growth, retention, revenue_bridge
 from tests.helpers import canonical_db
 
 S = Settings()
@@ -32,7 +33,7 @@ Q = label_to_quarter  # "2024Q4" -> quarter index
 
 def q_date(label: str, fy: int = 1) -> str:
     """A date in the second month of the quarter."""
-    from kamdash.periods import quarter_start
+    from kamdash.core.periods import quarter_start
 
     d = quarter_start(Q(label, fy), fy)
     m = d.month + 1

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamdash import contract, sample
-from kamdash.settings import DEFAULT_TIER_WEIGHTS, Settings
+from kamdash import sample
+from kamdash.core.settings import DEFAULT_TIER_WEIGHTS, Settings
+from kamdash.ingest import contract
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "data" / "sample"

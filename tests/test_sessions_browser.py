@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from kamdash.load import load_extract
+from kamdash.store.load import load_extract
 from tests.conftest import VIEWPORT
 from tests.test_browser import Server, metric_value, no_exception, wait_rendered
 from tests.test_publish_concurrency import _extract

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kamdash.db import rows
-from kamdash.snapshots import SnapshotNotFound, SnapshotStore
+from kamdash.core.db import rows
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore
 
 
 def _build(value: int):
@@ -95,7 +95,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from kamdash.snapshots import SnapshotStore
+    from kamdash.store.snapshots import SnapshotStore
 
     def build(con):
         con.execute("CREATE TABLE accounts AS SELECT 'A' || range AS account_id FROM range(1000000)")
@@ -177,7 +177,7 @@ LOOP_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from kamdash.snapshots import SnapshotStore
+    from kamdash.store.snapshots import SnapshotStore
 
     def build(con):
         con.execute("CREATE TABLE accounts AS SELECT 'A' || range AS account_id FROM range(200000)")

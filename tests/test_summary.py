@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kamdash.settings import Settings
-from kamdash.summary import metrics_summary
+from kamdash.core.settings import Settings
+from kamdash.views.summary import metrics_summary
 from tests.helpers import canonical_db
 from tests.test_retention import ACCOUNTS, portfolio_revenue
 

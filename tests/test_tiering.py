@@ -11,9 +11,9 @@ import math
 
 import pytest
 
-from kamdash import tiering
-from kamdash.missing import Missing
-from kamdash.settings import Settings
+from kamdash.core.missing import Missing
+from kamdash.core.settings import Settings
+from kamdash.metrics import tiering
 from tests.helpers import canonical_db
 
 ACCOUNTS = [
@@ -218,7 +218,7 @@ def test_heatmap_by_suggested_tier():
 
 
 def test_filters_do_not_change_an_accounts_score():
-    from kamdash.filters import Filters, scoped
+    from kamdash.store.filters import Filters, scoped
 
     con = db()
     full = tiering.tier_scores(con, Settings()).table.set_index("account_id")

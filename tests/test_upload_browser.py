@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kamdash.load import load_extract
-from kamdash.settings import Settings
-from kamdash.snapshots import SnapshotStore
-from kamdash.summary import metrics_summary
+from kamdash.core.settings import Settings
+from kamdash.store.load import load_extract
+from kamdash.store.snapshots import SnapshotStore
+from kamdash.views.summary import metrics_summary
 from tests.conftest import SAMPLE_CSV, SAMPLE_XLSX, VIEWPORT
 from tests.test_browser import Server, sync_api, wait_rendered
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import pytest
 
-from kamdash.periods import label_to_quarter as Q
-from kamdash.settings import Settings
-from kamdash.wallet import account_share, share_of_wallet, wallet_quadrants
+from kamdash.core.periods import label_to_quarter as Q
+from kamdash.core.settings import Settings
+from kamdash.metrics.wallet import account_share, share_of_wallet, wallet_quadrants
 from tests.helpers import canonical_db
 
 S = Settings()

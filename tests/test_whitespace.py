@@ -9,10 +9,10 @@ import math
 
 import pytest
 
-from kamdash import whitespace as ws_mod
-from kamdash.missing import Missing
-from kamdash.settings import Settings
-from kamdash.whitespace import fmt_money
+from kamdash.core.missing import Missing
+from kamdash.core.settings import Settings
+from kamdash.metrics import whitespace as ws_mod
+from kamdash.metrics.whitespace import fmt_money
 from tests.helpers import canonical_db
 
 SPEND = {  # account: (industry, {product: TTM})
@@ -207,7 +207,7 @@ def test_fmt_money(x, text):
 
 
 def test_filters_keep_peers_from_the_whole_portfolio():
-    from kamdash.filters import Filters, scoped
+    from kamdash.store.filters import Filters, scoped
 
     con = db()
     con.execute("UPDATE accounts SET owner = 'kim' WHERE account_id IN ('R1', 'K1')")

@@ -24,14 +24,14 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame
-from kamdash.periods import (
+from kamdash.core.db import frame, table_exists
+from kamdash.core.periods import (
     PeriodContext,
     period_context,
-    quarter_sql,
 )
-from kamdash.retention import NO_GROUP, account_quarters, nullable, retention, table_exists
-from kamdash.settings import Settings
+from kamdash.core.settings import Settings
+from kamdash.metrics.grid import NO_GROUP, account_quarters, nullable, wallet_by_quarter_sql
+from kamdash.metrics.retention import retention
 
 QUADRANTS = {
     (True, False): "Grow: large wallet, low share",
@@ -39,62 +39,6 @@ QUADRANTS = {
     (False, True): "Maintain: small wallet, high share",
     (False, False): "Monitor: small wallet, low share",
 }
-
-
-def estimates_sql(settings: Settings) -> str:
-    """SQL `SELECT account_id, d, wallet`: one estimate per account and date (d NULL = undated)."""
-    fy = int(settings.fiscal_year_start_month)
-    shift = 0 if fy == 1 else 1  # fiscal year Y starts in month fy of year Y - shift
-    return f"""
-    SELECT account_id, d,
-        CASE WHEN bool_or(product IS NULL) THEN max(wallet) FILTER (product IS NULL)
-             ELSE sum(wallet) END AS wallet
-    FROM (
-        SELECT account_id, d, product, max(wallet) AS wallet FROM (
-            SELECT account_id, product, wallet,
-                coalesce(as_of, make_date(CAST(floor(year) AS INTEGER) - {shift}, {fy}, 1)) AS d
-            FROM wallet WHERE account_id IS NOT NULL AND wallet IS NOT NULL
-        ) GROUP BY ALL
-    ) GROUP BY ALL
-    """
-
-
-def wallet_by_quarter_sql(settings: Settings, bounds: str) -> str:
-    """SQL `SELECT account_id, q, wallet, wallet_date`: the estimate applying to each quarter q
-    in [lo, hi] of the one-row relation `bounds(lo, hi)`, per account with an estimate; wallet
-    is NULL where the applying estimate is <= 0, wallet_date NULL for an undated estimate.
-
-    An estimate dated d applies to quarter q when d is on or before q's last day, i.e.
-    quarter_of(d) <= q; the latest such one wins (computed as validity intervals per account,
-    no per-row search). The undated estimate fills the quarters no dated one covers."""
-    fy = int(settings.fiscal_year_start_month)
-    return f"""
-    WITH est AS ({estimates_sql(settings)}),
-    -- the latest estimate per account and quarter of its date
-    dq AS (
-        SELECT account_id, {quarter_sql("d", fy)} AS qd, arg_max(wallet, d) AS wallet,
-            max(d) AS d
-        FROM est WHERE d IS NOT NULL GROUP BY ALL
-    ),
-    -- W(a, q) = the estimate of quarter qd for qd <= q < the next estimate's quarter
-    iv AS (
-        SELECT *, lead(qd) OVER (PARTITION BY account_id ORDER BY qd) AS qnext FROM dq
-    ),
-    dated AS (
-        SELECT account_id, wallet, d,
-            unnest(range(greatest(qd, lo), least(coalesce(qnext, hi + 1), hi + 1))) AS q
-        FROM iv, {bounds}
-    ),
-    undated AS (
-        SELECT account_id, max(wallet) AS wallet, unnest(range(any_value(lo), any_value(hi) + 1)) AS q
-        FROM est, {bounds} WHERE d IS NULL GROUP BY account_id
-    )
-    SELECT coalesce(dt.account_id, u.account_id) AS account_id, coalesce(dt.q, u.q) AS q,
-        CASE WHEN coalesce(dt.wallet, u.wallet) > 0 THEN coalesce(dt.wallet, u.wallet) END
-            AS wallet,
-        dt.d AS wallet_date
-    FROM dated dt FULL JOIN undated u ON u.account_id = dt.account_id AND u.q = dt.q
-    """
 
 
 def share_of_wallet(
@@ -215,7 +159,6 @@ __all__ = [
     "NO_GROUP",
     "QUADRANTS",
     "account_share",
-    "estimates_sql",
     "share_of_wallet",
     "wallet_quadrants",
 ]

@@ -16,13 +16,21 @@ import re
 
 import duckdb
 
-from kamdash.contract import DATE, LOST_VALUES, NUMBER, SCORE_COLUMNS, TABLES, WON_VALUES, normalize
-from kamdash.db import frame
-from kamdash.db import quote_ident as q
-from kamdash.db import rows as fetch
-from kamdash.mapping import Mapping, TableMapping
-from kamdash.periods import is_partial, quarter_label, quarter_of
-from kamdash.report import Report, where
+from kamdash.core.db import frame
+from kamdash.core.db import quote_ident as q
+from kamdash.core.db import rows as fetch
+from kamdash.core.periods import is_partial, quarter_label, quarter_of
+from kamdash.ingest.contract import (
+    DATE,
+    LOST_VALUES,
+    NUMBER,
+    SCORE_COLUMNS,
+    TABLES,
+    WON_VALUES,
+    normalize,
+)
+from kamdash.ingest.mapping import Mapping, TableMapping
+from kamdash.ingest.report import Report, where
 
 EXAMPLE_ROWS = 10
 DATE_FORMATS = [
@@ -425,7 +433,7 @@ class TableBuilder:
 
 
 def _display_synonyms(table: str, col: str) -> list[str]:
-    from kamdash.mapping import synonyms_for
+    from kamdash.ingest.mapping import synonyms_for
 
     return [s.title() for s in synonyms_for(table, col)[:3]]
 

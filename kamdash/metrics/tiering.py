@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from kamdash.db import columns, frame, has_table, quote_ident, rows, scalar
-from kamdash.missing import Missing
-from kamdash.periods import period_context, ttm_bounds
-from kamdash.settings import Settings
+from kamdash.core.db import columns, frame, has_table, quote_ident, rows, unfiltered
+from kamdash.core.missing import Missing
+from kamdash.core.periods import period_context, ttm_bounds
+from kamdash.core.settings import Settings
 
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
 UNASSIGNED = "Unassigned"
@@ -48,20 +48,6 @@ FIT_TEXT = {
 }
 HEATMAP_DIMENSIONS = ("region", "industry", "owner", "segment")
 HEATMAP_VALUES = ("revenue", "nrr", "count")
-
-
-def unfiltered(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """SQL name of the portfolio's base table behind a (possibly filtered) temp view: scores
-    that rank an account against the portfolio (revenue quintile, whitespace peers) must not
-    change with the global filters. The plain name when there is no base table."""
-    cat = scalar(con, "SELECT current_database()")
-    n = scalar(
-        con,
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
-        "AND table_schema = 'main' AND table_name = ?",
-        [cat, table],
-    )
-    return f"{quote_ident(cat)}.main.{quote_ident(table)}" if n else table
 
 
 def label(criterion: str) -> str:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from kamdash import derived
-from kamdash.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
-from kamdash.readers import MAX_BYTES, read_sources
-from kamdash.report import ExtractError, Report
-from kamdash.settings import Settings, load_settings
-from kamdash.snapshots import PendingSnapshot, SnapshotStore
-from kamdash.validation import build_canonical
+from kamdash.core.settings import Settings, load_settings
+from kamdash.ingest.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
+from kamdash.ingest.readers import MAX_BYTES, read_sources
+from kamdash.ingest.report import ExtractError, Report
+from kamdash.ingest.validation import build_canonical
+from kamdash.metrics import grid, precompute
+from kamdash.store.snapshots import PendingSnapshot, SnapshotStore
 
 # DuckDB memory for one load's staging and typed tables; beyond it they spill to a temporary
 # directory. A 10M-row CSV extract peaked at 2.0 GiB RSS without a limit, 1.1 GiB with it;
@@ -153,7 +153,7 @@ def prepare(
 
 
 def _precompute(db_path: Path, settings: Settings, report: Report) -> dict[str, float]:
-    """Build the snapshot's precomputed aggregates (`derived.build`). They only speed pages
+    """Build the snapshot's precomputed aggregates (`precompute.build`). They only speed pages
     up: if building them fails the load still publishes, the pages compute the figures on each
     view, and the report says so. Returns the seconds each aggregate took."""
     con = duckdb.connect(str(db_path))
@@ -161,9 +161,9 @@ def _precompute(db_path: Path, settings: Settings, report: Report) -> dict[str, 
     try:
         con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
         try:
-            took = derived.build(con, settings)
+            took = precompute.build(con, settings)
         except Exception as e:  # noqa: BLE001 (reported; the load itself is sound)
-            con.execute(f"DROP TABLE IF EXISTS {derived.REGISTRY}")
+            con.execute(f"DROP TABLE IF EXISTS {grid.REGISTRY}")
             report.warning(
                 "precompute",
                 f"precomputing the portfolio aggregates failed ({e}); pages compute them on "

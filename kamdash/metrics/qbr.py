@@ -23,10 +23,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kamdash.db import columns, frame, has_table, quote_ident, rows
-from kamdash.missing import Missing, require
-from kamdash.relationships import as_of_date
-from kamdash.settings import Settings
+from kamdash.core.db import columns, frame, has_table, quote_ident, rows
+from kamdash.core.missing import Missing, require
+from kamdash.core.settings import Settings
+from kamdash.metrics.relationships import as_of_date
 
 RAG = ("green", "amber", "red")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 
 import duckdb
 
-from kamdash.db import quote_ident, rows, scalar
+from kamdash.core.db import quote_ident, rows, scalar
 
 # Filter field -> accounts column (team is resolved through the team table).
 _ACCOUNT_COLUMNS = {

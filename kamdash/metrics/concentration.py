@@ -17,10 +17,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame
-from kamdash.periods import PeriodContext, period_context, quarter_label
-from kamdash.retention import account_quarters, grouped_grid, nullable, table_exists
-from kamdash.settings import Settings
+from kamdash.core.db import frame, table_exists
+from kamdash.core.periods import PeriodContext, period_context, quarter_label
+from kamdash.core.settings import Settings
+from kamdash.metrics.grid import account_quarters, grouped_grid, nullable
 
 
 def _ranked_sql(con, aq: str, qi: int, by: str | None) -> str:

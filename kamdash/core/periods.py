@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from kamdash.db import has_table, scalar
-from kamdash.settings import Settings
+from kamdash.core.db import has_table, scalar
+from kamdash.core.settings import Settings
 
 
 def quarter_of(d: dt.date, fy_start: int = 1) -> int:

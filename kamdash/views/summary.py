@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import duckdb
 
-from kamdash.concentration import concentration
-from kamdash.db import scalar
-from kamdash.periods import PeriodContext, period_context
-from kamdash.retention import NO_GROUP, retention, table_exists
-from kamdash.settings import Settings
-
-
-def _f(v) -> float | None:
-    return None if v is None or v != v else float(v)  # NaN -> None
+from kamdash.core.db import scalar, table_exists
+from kamdash.core.fmt import as_float
+from kamdash.core.periods import PeriodContext, period_context
+from kamdash.core.settings import Settings
+from kamdash.metrics.concentration import concentration
+from kamdash.metrics.grid import NO_GROUP
+from kamdash.metrics.retention import retention
 
 
 def _quarters(ret) -> list[dict]:
@@ -36,9 +34,9 @@ def _quarters(ret) -> list[dict]:
         {
             "quarter": r.label,
             "revenue": float(r.revenue),
-            "nrr": _f(r.nrr),
-            "grr": _f(r.grr),
-            "share_of_wallet": _f(r.share_of_wallet),
+            "nrr": as_float(r.nrr),
+            "grr": as_float(r.grr),
+            "share_of_wallet": as_float(r.share_of_wallet),
             "partial": bool(r.partial),
         }
         for r in ret.itertuples(index=False)
@@ -50,9 +48,9 @@ def _concentration(row, period: str | None) -> dict:
         return {"period": period, "top10_share": None, "top20_share": None, "hhi": None}
     return {
         "period": row["period"],
-        "top10_share": _f(row["top10_share"]),
-        "top20_share": _f(row["top20_share"]),
-        "hhi": _f(row["hhi"]),
+        "top10_share": as_float(row["top10_share"]),
+        "top20_share": as_float(row["top20_share"]),
+        "hhi": as_float(row["hhi"]),
     }
 
 

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import duckdb
 import pandas as pd
 
-from kamdash.db import has_table, rows
+from kamdash.core.db import has_table, rows
 
 # Letters without I/O (read as 1/0) for the code's first character.
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -10,9 +10,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kamdash.contract import TABLES
-from kamdash.mapping import Mapping, TableMapping, remember
-from kamdash.report import Report
+from kamdash.ingest.contract import TABLES
+from kamdash.ingest.mapping import Mapping, TableMapping, remember
+from kamdash.ingest.report import Report
 
 NONE = "(none)"
 

@@ -55,6 +55,16 @@ def is_missing(x) -> bool:
         return False
 
 
+def as_float(x) -> float | None:
+    """A number as a float; None for None, NaN, NaT, pd.NA or what is not a number."""
+    if is_missing(x):
+        return None
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
 def money(x, currency: str = "$", digits: int | None = None) -> str:
     """$1.2M, $350k, $900; '–' for None/NaN. A value that rounds up to 1,000 of a unit is
     written in the next one ($999,600 is $1.0M, never $1000k)."""

@@ -36,11 +36,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kamdash.db import frame, has_table, scalar
-from kamdash.missing import Missing
-from kamdash.periods import period_context, ttm_bounds
-from kamdash.settings import Settings
-from kamdash.tiering import unfiltered
+from kamdash.core.db import frame, has_table, scalar, unfiltered
+from kamdash.core.missing import Missing
+from kamdash.core.periods import period_context, ttm_bounds
+from kamdash.core.settings import Settings
+from kamdash.metrics import grid
 
 NO_BU = "(no business unit)"
 
@@ -167,8 +167,6 @@ def whitespace(
     were built for this quarter and these settings, else computed here (same SQL); for a
     snapshot opened read-only, every account's cells are then kept in memory (the last few
     quarter/settings combinations) and each view filters them."""
-    from kamdash import derived  # (import cycle)
-
     miss = _checks(con)
     if miss:
         return miss
@@ -181,7 +179,7 @@ def whitespace(
         keep += " AND account_id IN (SELECT unnest(?::VARCHAR[]))"
         params.append([str(a) for a in account_ids])
     built_with = storage_params(settings, qi)
-    stored = derived.lookup(con, "whitespace", built_with)
+    stored = grid.lookup(con, "whitespace", built_with)
     snap = _snapshot_key(con)
     key = None if snap is None else (snap, tuple(sorted(built_with.items())))
     full = None if key is None else _cache_get(key)

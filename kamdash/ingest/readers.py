@@ -53,8 +53,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from kamdash.db import quote_ident, rows, scalar
-from kamdash.report import ERROR, ExtractError, Problem
+from kamdash.core.db import quote_ident, rows, scalar
+from kamdash.ingest.report import ERROR, ExtractError, Problem
 
 CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
 WORKBOOK_EXTENSIONS = {".xlsx", ".xlsm", ".xlsb", ".ods"}

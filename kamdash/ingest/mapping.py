@@ -17,8 +17,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamdash.contract import COLUMN_SYNONYMS, TABLE_COLUMN_SYNONYMS, TABLES, normalize
-from kamdash.readers import SourceSheet
+from kamdash.ingest.contract import COLUMN_SYNONYMS, TABLE_COLUMN_SYNONYMS, TABLES, normalize
+from kamdash.ingest.readers import SourceSheet
 
 
 @dataclass

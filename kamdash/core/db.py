@@ -51,3 +51,28 @@ def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 def quote_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether `name` (one of our own table names, never user text) resolves on this cursor:
+    a base table, or the temp view / temp table shadowing it. Cheaper than
+    information_schema (a metric page asks this often)."""
+    try:
+        con.execute(f"SELECT 1 FROM {name} LIMIT 0").fetchall()
+        return True
+    except duckdb.CatalogException:
+        return False
+
+
+def unfiltered(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL name of the portfolio's base table behind a (possibly filtered) temp view: scores
+    that rank an account against the portfolio (revenue quintile, whitespace peers) must not
+    change with the global filters. The plain name when there is no base table."""
+    cat = scalar(con, "SELECT current_database()")
+    n = scalar(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
+        "AND table_schema = 'main' AND table_name = ?",
+        [cat, table],
+    )
+    return f"{quote_ident(cat)}.main.{quote_ident(table)}" if n else table

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame, rows
-from kamdash.periods import is_partial, quarter_label, quarter_of, quarter_sql
+from kamdash.core.db import frame, rows
+from kamdash.core.periods import is_partial, quarter_label, quarter_of, quarter_sql
 
 RESTATE_TOLERANCE = 0.005  # money units; below this a difference is rounding
 

@@ -21,12 +21,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kamdash import qbr as qbr_mod
-from kamdash import relationships as rel_mod
-from kamdash.db import frame, has_table
-from kamdash.missing import Missing, require
-from kamdash.retention import account_growth
-from kamdash.settings import Settings
+from kamdash.core.db import frame, has_table
+from kamdash.core.missing import Missing, require
+from kamdash.core.settings import Settings
+from kamdash.metrics import qbr as qbr_mod
+from kamdash.metrics import relationships as rel_mod
+from kamdash.metrics.retention import account_growth
 
 COLUMNS = ["account_id", "account_name", "owner", "tier", "ttm", "reasons"]
 

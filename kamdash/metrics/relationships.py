@@ -23,10 +23,10 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from kamdash.db import frame, has_table, scalar
-from kamdash.missing import Missing, require
-from kamdash.periods import period_context
-from kamdash.settings import Settings
+from kamdash.core.db import frame, has_table, scalar
+from kamdash.core.missing import Missing, require
+from kamdash.core.periods import period_context
+from kamdash.core.settings import Settings
 
 
 def as_of_date(con: duckdb.DuckDBPyConnection, settings: Settings) -> dt.date:

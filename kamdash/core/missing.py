@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from kamdash.db import has_table
+from kamdash.core.db import has_table
 
 
 @dataclass(frozen=True)

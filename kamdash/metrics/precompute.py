@@ -25,37 +25,16 @@ import time
 
 import duckdb
 
-from kamdash.db import has_table, quote_ident, scalar
-from kamdash.settings import Settings
-
-# Bump when the SQL (or the reason texts) of a precomputed aggregate changes: snapshots
-# published before are then computed on the fly instead of read from a stale table.
-VERSION = 2
-REGISTRY = "_kd_derived"
-
-
-def _key(params: dict) -> str:
-    return json.dumps({"version": VERSION, **params}, sort_keys=True)
-
-
-def lookup(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> str | None:
-    """The SQL name of the precomputed `name` built with `params`, or None."""
-    try:
-        found = con.execute(f"SELECT params FROM {REGISTRY} WHERE name = ?", [name]).fetchall()
-    except duckdb.CatalogException:
-        return None
-    if not found or found[0][0] != _key(params):
-        return None
-    cat = scalar(con, "SELECT current_database()")
-    return f"{quote_ident(cat)}.main.{quote_ident('_kd_' + name)}"
+from kamdash.core.db import has_table
+from kamdash.core.periods import period_context, quarter_label
+from kamdash.core.settings import Settings
+from kamdash.metrics import whitespace
+from kamdash.metrics.grid import REGISTRY, account_quarters, key, lookup
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float]:
     """Build every precomputed aggregate into the database of `con` (a snapshot being
     written, unfiltered). Returns the seconds each took."""
-    from kamdash import retention, whitespace  # (import cycle)
-    from kamdash.periods import period_context
-
     con.execute(f"CREATE OR REPLACE TABLE {REGISTRY} (name VARCHAR, params VARCHAR)")
     took: dict[str, float] = {}
     if not has_table(con, "revenue"):
@@ -64,9 +43,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float
     fy = int(s.fiscal_year_start_month)
 
     t = time.perf_counter()
-    aq = retention.account_quarters(con, s)
+    aq = account_quarters(con, s)
     con.execute(f"CREATE OR REPLACE TABLE _kd_account_quarters AS SELECT * FROM {aq}")
-    con.execute(f"INSERT INTO {REGISTRY} VALUES (?, ?)", ["account_quarters", _key({"fy": fy})])
+    con.execute(f"INSERT INTO {REGISTRY} VALUES (?, ?)", ["account_quarters", key({"fy": fy})])
     took["account_quarters"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -77,7 +56,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float
         con.unregister("_kd_cells")
         con.execute(
             f"INSERT INTO {REGISTRY} VALUES (?, ?)",
-            ["whitespace", _key(whitespace.storage_params(s, qi))],
+            ["whitespace", key(whitespace.storage_params(s, qi))],
         )
         took["whitespace"] = time.perf_counter() - t
     return took
@@ -86,8 +65,6 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float
 def status(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     """One plain sentence for the Definitions page: what this snapshot has precomputed and
     whether the settings in force use it."""
-    from kamdash.periods import quarter_label
-    from kamdash.whitespace import storage_params
 
     try:
         built = dict(con.execute(f"SELECT name, params FROM {REGISTRY}").fetchall())
@@ -115,7 +92,10 @@ def status(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     if "whitespace" in built:
         ws = json.loads(built["whitespace"])
         q = ws.get("quarter")
-        used = q is not None and lookup(con, "whitespace", storage_params(settings, q)) is not None
+        used = (
+            q is not None
+            and lookup(con, "whitespace", whitespace.storage_params(settings, q)) is not None
+        )
         label = quarter_label(int(q), int(ws.get("fy", fy))) if q is not None else "?"
         parts.append(
             f"the whitespace of {label} ("

@@ -1,0 +1,1 @@
+"""Settings, periods (the one as-of rule), formatting, DuckDB helpers, `Missing`."""

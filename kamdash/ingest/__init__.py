@@ -1,0 +1,1 @@
+"""Reading extract files, mapping them to the data contract, validating them."""

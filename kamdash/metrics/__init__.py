@@ -1,0 +1,1 @@
+"""The metric definitions as DuckDB SQL: one home per figure."""

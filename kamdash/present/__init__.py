@@ -1,0 +1,1 @@
+"""Figures (Plotly), the deck (PPTX), exports (CSV/XLSX), hidden-name aliases."""

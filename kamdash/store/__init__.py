@@ -1,0 +1,1 @@
+"""Snapshots: load (ingest + precompute), publish, open, filter scope, diff."""

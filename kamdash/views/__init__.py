@@ -1,0 +1,1 @@
+"""What a page, deck section or CLI command shows, as plain data."""
