@@ -105,3 +105,40 @@ def period_context(con: duckdb.DuckDBPyConnection, settings: Settings) -> Period
 def ttm_bounds(qi: int, fy_start: int = 1) -> tuple[dt.date, dt.date]:
     """First and last day of the trailing twelve months ending with quarter qi (Q-3..Q)."""
     return quarter_start(qi - 3, fy_start), quarter_end(qi, fy_start)
+
+
+# Tables and columns holding activity dates (contacts, plan updates, QBRs). Activity dated after
+# the as-of date is shown as written; it never moves the as-of date.
+ACTIVITY_DATES = (("stakeholders", "last_contact"), ("accounts", "plan_updated"), ("qbr", "date"))
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The one as-of rule. `date`: the user-set as-of date, else the latest revenue date (won
+    deals standing in for revenue included); close dates of open deals never move it.
+    `activity`: the latest activity date (contact, plan update, QBR), which may lie after it.
+    Days since an activity are counted to `date` (never below zero)."""
+
+    date: dt.date | None
+    activity: dt.date | None
+    user_set: bool = False
+
+    def days_since(self, d: dt.date | None) -> int | None:
+        if d is None or self.date is None:
+            return None
+        return max((self.date - d).days, 0)
+
+
+def as_of(con: duckdb.DuckDBPyConnection, settings: Settings) -> AsOf:
+    """The as-of date of `con` (filtered or not) under `settings`, and its latest activity."""
+    activity = [
+        scalar(con, f"SELECT max({column}) FROM {table}")
+        for table, column in ACTIVITY_DATES
+        if has_table(con, table)
+    ]
+    activity = [d for d in activity if d is not None]
+    return AsOf(
+        period_context(con, settings).as_of,
+        max(activity) if activity else None,
+        bool(settings.as_of),
+    )

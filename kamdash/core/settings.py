@@ -39,6 +39,9 @@ class Settings:
             "plan_currency": 1.0,
         }
     )
+    # Retention: the NRR a strategic account program aims above (design brief: 110%; best in
+    # class 120%+); drawn as the target line and used for the "on target" colour
+    nrr_target: float = 1.10
     rag_green_min: float = 4.0
     rag_amber_min: float = 3.0
     # Plan freshness: a plan is stale after this many days, per assigned tier
