@@ -378,3 +378,25 @@ def test_cli_runs_as_a_module(tmp_path):
     assert out["as_of"] == "2024-03-01"
     assert [q["quarter"] for q in out["quarters"]] == ["2024Q1"]
     assert out["quarters"][0]["revenue"] == 150.0 and out["quarters"][0]["nrr"] is None
+
+
+def test_rows_without_a_needed_value_are_skipped_with_their_own_message(tmp_path):
+    """The contract's skip rules: revenue needs an amount and a date, a deal an amount."""
+    revenue = REVENUE + "A1,2024-02-01,,Widgets\nA2,,7,Widgets\n"
+    opps = "Opp ID,Account ID,Amount,Stage\nO1,A1,10,Proposal\nO2,A2,,Closed Won\n"
+    d = tmp_path / "x"
+    d.mkdir()
+    paths = [write(d, n, t) for n, t in [("accounts.csv", ACCOUNTS), ("revenue.csv", revenue)]]
+    r = load_extract([*paths, write(d, "opportunities.csv", opps)], tmp_path / "data")
+    assert r.snapshot_id, r.report.text()
+    messages = {(p.code, p.file): p.message for p in r.report.warnings}
+    assert messages[("blank_amount", "revenue.csv")] == (
+        'file "revenue.csv", column "ARR", row 4: 1 row(s) without an amount were skipped.'
+    )
+    assert messages[("blank_date", "revenue.csv")] == (
+        'file "revenue.csv", column "Invoice Date", row 5: 1 row(s) without a date were skipped.'
+    )
+    assert messages[("blank_amount", "opportunities.csv")] == (
+        'file "opportunities.csv", column "Amount", row 3: 1 row(s) without an amount were skipped.'
+    )
+    assert r.counts == {"accounts": 2, "revenue": 2, "opportunities": 1}

@@ -315,9 +315,9 @@ def test_refuse_decompression_bomb_quickly(tmp_path, con):
 
 
 def test_refuse_total_uncompressed_size(tmp_path, con, monkeypatch):
-    import kamdash.ingest.readers as readers
+    import kamdash.ingest.zipscan as zipscan
 
-    monkeypatch.setattr(readers, "MAX_UNCOMPRESSED", 1000)
+    monkeypatch.setattr(zipscan, "MAX_UNCOMPRESSED", 1000)
     p = tmp_path / "big.xlsx"
     p.write_bytes(_valid_xlsx_bytes(tmp_path))
     [prob] = _refusal([p], con).problems

@@ -6,7 +6,7 @@ Everything downstream (validation, the published snapshot, metrics) speaks these
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Canonical column types as DuckDB types.
 TEXT, DATE, NUMBER, SCORE = "VARCHAR", "DATE", "DOUBLE", "DOUBLE"
@@ -37,10 +37,41 @@ class TableSpec:
     # required columns of which at least one must be present (e.g. stage or status)
     one_of: tuple[tuple[str, ...], ...] = ()
     description: str = ""
+    # the row rules validation applies to this table:
+    needs_rows: bool = False  # a header without rows refuses the load (else: loaded empty)
+    skip_blank: tuple[str, ...] = ()  # rows without one of these are skipped, with a warning
+    one_row_per_id: bool = False  # a repeated account ID keeps its first row, with a warning
+    # column -> SQL over the typed row, replacing or adding the column in the final table
+    derived: dict[str, str] = field(default_factory=dict)
+    # (code, text) of the warning for rows whose account is not in the accounts table
+    orphan: tuple[str, str] | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.required + tuple(c for g in self.one_of for c in g) + self.optional
+
+
+# Values of opportunities.stage / .status that mean the deal was won or lost (normalized).
+WON_VALUES = frozenset({"won", "closed won", "closedwon", "win", "booked", "signed", "closed-won"})
+LOST_VALUES = frozenset({"lost", "closed lost", "closedlost", "loss", "dead", "closed-lost"})
+
+
+def _mentions(words: frozenset[str]) -> str:
+    """SQL: the deal's stage or status contains one of `words` (one-word ones suffice)."""
+    label = "lower(trim(coalesce(stage, '') || ' ' || coalesce(status, '')))"
+    return "(" + " OR ".join(f"{label} LIKE '%{w}%'" for w in sorted(words) if " " not in w) + ")"
+
+
+_WON, _LOST = _mentions(WON_VALUES), _mentions(LOST_VALUES)
+# "1", "T1", "tier 1" -> "Tier 1"; anything else is kept as written
+_TIER = (
+    "CASE WHEN regexp_full_match(lower(trim(tier)), '(tier|t)?\\s*([1-9])') "
+    "THEN 'Tier ' || regexp_extract(lower(trim(tier)), '([1-9])') ELSE tier END"
+)
+UNKNOWN_ACCOUNT = (
+    "unknown_account",
+    "row(s) name an account ID that is not in the accounts table.",
+)
 
 
 def _t(**kw: str) -> dict[str, str]:
@@ -77,6 +108,9 @@ TABLES: dict[str, TableSpec] = {
             ),
             synonyms=("accounts", "account", "customers", "customer", "clients", "companies"),
             description="One row per account (customer).",
+            needs_rows=True,
+            one_row_per_id=True,
+            derived={"tier": _TIER},
         ),
         TableSpec(
             "revenue",
@@ -96,6 +130,9 @@ TABLES: dict[str, TableSpec] = {
                 "mrr",
             ),
             description="Revenue lines: an amount for an account on a date.",
+            needs_rows=True,
+            skip_blank=("amount", "date"),
+            orphan=UNKNOWN_ACCOUNT,
         ),
         TableSpec(
             "wallet",
@@ -104,6 +141,7 @@ TABLES: dict[str, TableSpec] = {
             types=_t(account_id=TEXT, wallet=NUMBER, year=NUMBER, as_of=DATE, product=TEXT),
             synonyms=("wallet", "wallets", "wallet estimates", "share of wallet", "tam"),
             description="The customer's total yearly spend in our categories (estimate).",
+            orphan=UNKNOWN_ACCOUNT,
         ),
         TableSpec(
             "scores",
@@ -125,6 +163,7 @@ TABLES: dict[str, TableSpec] = {
             ),
             synonyms=("scores", "scoring", "tiering", "tier scores", "scorecard", "segmentation"),
             description="Tiering criteria scored 1-5 per account.",
+            orphan=UNKNOWN_ACCOUNT,
         ),
         TableSpec(
             "stakeholders",
@@ -151,6 +190,8 @@ TABLES: dict[str, TableSpec] = {
             ),
             synonyms=("stakeholders", "contacts", "stakeholder map", "people", "relationships"),
             description="Contacts at the account with their influence and sentiment.",
+            derived={"sentiment": "lower(sentiment)", "level": "lower(level)"},
+            orphan=UNKNOWN_ACCOUNT,
         ),
         TableSpec(
             "opportunities",
@@ -170,6 +211,17 @@ TABLES: dict[str, TableSpec] = {
             ),
             synonyms=("opportunities", "opportunity", "opps", "pipeline", "deals"),
             description="Open and closed opportunities.",
+            needs_rows=True,
+            skip_blank=("amount",),
+            derived={
+                "is_won": _WON,
+                "is_lost": f"(NOT {_WON} AND {_LOST})",
+                "is_open": f"NOT ({_WON} OR {_LOST})",
+            },
+            orphan=(
+                "opportunity_without_account",
+                "opportunity row(s) have no matching account in the accounts table.",
+            ),
         ),
         TableSpec(
             "qbr",
@@ -194,6 +246,7 @@ TABLES: dict[str, TableSpec] = {
             ),
             synonyms=("qbr", "qbrs", "qbr scores", "business reviews", "reviews"),
             description="Quarterly business review scores (1-5) per account.",
+            orphan=UNKNOWN_ACCOUNT,
         ),
         TableSpec(
             "products",
@@ -390,17 +443,9 @@ TABLE_COLUMN_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "opportunities": {"amount": ("amount", "close value", "deal value", "opportunity amount")},
 }
 
-# Values of opportunities.stage / .status that mean the deal was won or lost (normalized).
-WON_VALUES = frozenset({"won", "closed won", "closedwon", "win", "booked", "signed", "closed-won"})
-LOST_VALUES = frozenset({"lost", "closed lost", "closedlost", "loss", "dead", "closed-lost"})
-
 
 def normalize(name: object) -> str:
     """Case, spacing and punctuation insensitive key: 'Account-Name ' -> 'account name'."""
     s = str(name or "").strip().lower().replace("#", " # ")
     s = re.sub(r"[_\-./\\()\[\]:,;'\"]+", " ", s)
     return re.sub(r"\s+", " ", s).strip()
-
-
-def is_won(value: object) -> bool:
-    return normalize(value).replace(" ", "") in {v.replace(" ", "") for v in WON_VALUES}

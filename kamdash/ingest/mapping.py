@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamdash.ingest.contract import COLUMN_SYNONYMS, TABLE_COLUMN_SYNONYMS, TABLES, normalize
-from kamdash.ingest.readers import SourceSheet
+from kamdash.ingest.staging import SourceSheet
 
 
 @dataclass

@@ -17,7 +17,7 @@ import duckdb
 
 from kamdash.core.settings import Settings, load_settings
 from kamdash.ingest.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
-from kamdash.ingest.readers import MAX_BYTES, read_sources
+from kamdash.ingest.readers import MAX_BYTES, SourceSheet, read_sources
 from kamdash.ingest.report import ExtractError, Report
 from kamdash.ingest.validation import build_canonical
 from kamdash.metrics import grid, precompute
@@ -86,41 +86,26 @@ def prepare(
     choices a user made on the upload page; it wins over the mapping file. `progress(text,
     fraction)` is called as the load moves on. `max_bytes` overrides the readers' per-file size
     limit (`readers.MAX_BYTES`). `settings` (default: the data dir's) are those the
-    precomputed aggregates are built for (`derived.py`)."""
+    precomputed aggregates are built for (`metrics.precompute`)."""
     step = progress or (lambda text, fraction: None)
     store = SnapshotStore(data_dir)
     paths = [Path(p) for p in paths]
     names = {p: (display_names or {}).get(p, p.name) for p in paths}
     sources = [(names[p], p) for p in paths]
     report = Report()
-    sections: dict[str, dict[str, str]] = {}
-    if mapping_file is not None:
-        try:
-            sections.update(read_mapping_file(Path(mapping_file)))
-        except ValueError as e:
-            report.error("mapping_file", str(e), file=str(mapping_file))
-            return PreparedLoad(report, sources)
-    sections.update(mapping_sections or {})
+    sections = _sections(mapping_file, mapping_sections, report)
+    if sections is None:
+        return PreparedLoad(report, sources)
     pending = store.begin()
     spill = tempfile.mkdtemp(prefix="kamdash-load-")
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
         con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
-        size = sum(p.stat().st_size for p in paths if p.is_file())
-        step(f"Reading {len(paths)} file(s), {size / 2**20:.1f} MB…", 0.05)
-        try:
-            sheets = read_sources(paths, con, display_names=names, max_bytes=max_bytes or MAX_BYTES)
-        except ExtractError as e:
-            report.problems.extend(e.problems)
+        sheets = _read(con, paths, names, max_bytes or MAX_BYTES, report, step)
+        if sheets is None:
             pending.discard()
             return PreparedLoad(report, sources)
-        for s in sheets:  # how a file was read (encoding...), worth a line in the report
-            for note in s.notes:
-                loc = f'file "{s.file}", sheet "{s.sheet}"' if s.sheet else f'file "{s.file}"'
-                report.info("reading", f"{loc}: {note}", file=s.file, sheet=s.sheet)
-        rows_read = sum(s.n_rows for s in sheets)
-        step(f"Read {rows_read:,} rows from {len(sheets)} sheet(s); matching columns…", 0.5)
         mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))
         for t in mapping_sections or {}:
             if t in mapping.tables:
@@ -150,6 +135,50 @@ def prepare(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def _sections(
+    mapping_file: Path | None,
+    mapping_sections: dict[str, dict[str, str]] | None,
+    report: Report,
+) -> dict[str, dict[str, str]] | None:
+    """The mapping given: the file's sections, overridden by those given in code; None (and
+    an error in the report) when the file cannot be read."""
+    sections: dict[str, dict[str, str]] = {}
+    if mapping_file is not None:
+        try:
+            sections.update(read_mapping_file(Path(mapping_file)))
+        except ValueError as e:
+            report.error("mapping_file", str(e), file=str(mapping_file))
+            return None
+    sections.update(mapping_sections or {})
+    return sections
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    names: dict[Path, str],
+    max_bytes: int,
+    report: Report,
+    step: Callable[[str, float], None],
+) -> list[SourceSheet] | None:
+    """Every file into staging tables; None (the refusals in the report) when any file cannot
+    be read at all."""
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    step(f"Reading {len(paths)} file(s), {size / 2**20:.1f} MB…", 0.05)
+    try:
+        sheets = read_sources(paths, con, display_names=names, max_bytes=max_bytes)
+    except ExtractError as e:
+        report.problems.extend(e.problems)
+        return None
+    for s in sheets:  # how a file was read (encoding...), worth a line in the report
+        for note in s.notes:
+            loc = f'file "{s.file}", sheet "{s.sheet}"' if s.sheet else f'file "{s.file}"'
+            report.info("reading", f"{loc}: {note}", file=s.file, sheet=s.sheet)
+    rows_read = sum(s.n_rows for s in sheets)
+    step(f"Read {rows_read:,} rows from {len(sheets)} sheet(s); matching columns…", 0.5)
+    return sheets
 
 
 def _precompute(db_path: Path, settings: Settings, report: Report) -> dict[str, float]:

@@ -1,0 +1,280 @@
+"""Row rules and cross-table checks on the typed tables, then the final tables.
+
+Per table, as its contract says (`TableSpec`): rows without their key or a needed value are
+skipped, repeated account IDs keep their first row, derived columns (tier names, won/lost
+flags) are added. Across tables: rows naming unknown accounts or products, negative amounts,
+revenue taken from won deals when there is no revenue table, a partial last quarter. Then the
+`_meta` and `_columns` tables the snapshot carries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from kamdash.core.db import quote_ident as q
+from kamdash.core.db import rows as fetch
+from kamdash.core.periods import is_partial, quarter_label, quarter_of
+from kamdash.ingest.builder import TableBuilder, find_rows
+from kamdash.ingest.contract import TABLES
+from kamdash.ingest.report import Report, where
+
+
+def raw(t: str) -> str:
+    """The in-memory typed table of canonical table t, before the row rules."""
+    return q(f"_kd_raw_{t}")
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+class Rules:
+    """The rules of one load: typed tables in `con`'s default catalog, final ones in `out`."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        out: str,
+        builders: dict[str, TableBuilder],
+        report: Report,
+    ):
+        self.con, self.out, self.builders, self.report = con, out, builders, report
+
+    def final(self, t: str) -> str:
+        return f"{self.out}.{t}"
+
+    def warn(
+        self, t: str, code: str, source: str, cond: str, text: str, col=None, value="NULL"
+    ) -> int:
+        """Warn about the rows of `source` (a table of t) matching `cond`; returns their count."""
+        n, rws, ex, offending = find_rows(self.con, source, "_source_row", cond, value)
+        if n:
+            b = self.builders[t]
+            header = b.tm.columns.get(col) if col else None
+            self.report.warning(
+                code,
+                f"{where(b.s.file, b.s.sheet, header, rws, n)}: {n} {text}",
+                examples=ex,
+                offending=offending,
+                **b.loc(header, rws, n),
+            )
+        return n
+
+    def _present(self) -> list[str]:
+        """The tables of this extract, in the contract's order (the order of their warnings)."""
+        return [t for t in TABLES if t in self.builders]
+
+    def count(self, t: str, where_sql: str = "TRUE") -> int:
+        return fetch(self.con, f"SELECT count(*) FROM {self.final(t)} WHERE {where_sql}")[0][0]
+
+    # -- per table ---------------------------------------------------------------------------
+    def skip_keyless(self, t: str) -> None:
+        """Rows without their key (blank lines, total rows) are dropped with a warning showing
+        what they held, e.g. "Total | 150.5", so a total row is recognisable."""
+        key = TABLES[t].required[0]
+        held = [c for c in _cols(self.con, None, f"_kd_raw_{t}") if c != "_source_row"]
+        self.warn(
+            t,
+            "blank_key",
+            raw(t),
+            f"NOT ({key} IS NOT NULL)",
+            f"row(s) without {key.replace('_', ' ')} were skipped (blank or total rows?).",
+            key,
+            value="concat_ws(' | ', " + ", ".join(f"CAST({q(c)} AS VARCHAR)" for c in held) + ")",
+        )
+
+    def finish_table(self, t: str) -> int:
+        """The final table t: the rows kept by its rules, with its derived columns."""
+        spec = TABLES[t]
+        cond = f"{spec.required[0]} IS NOT NULL"
+        for col in spec.skip_blank:
+            self.warn(
+                t,
+                f"blank_{col}",
+                raw(t),
+                f"{cond} AND {col} IS NULL",
+                f"row(s) without {_a(col)} were skipped.",
+                col,
+                "account_id",
+            )
+            cond += f" AND {col} IS NOT NULL"
+        if spec.one_row_per_id:
+            cond += self._first_of_each_id(t, cond)
+        cols = _cols(self.con, None, f"_kd_raw_{t}")
+        cols += [c for c in spec.derived if c not in cols]
+        select = ", ".join(
+            f"{spec.derived[c]} AS {q(c)}" if c in spec.derived else q(c) for c in cols
+        )
+        self.con.execute(
+            f"CREATE TABLE {self.final(t)} AS SELECT {select} FROM {raw(t)} WHERE {cond}"
+        )
+        self.con.execute(f"DROP TABLE {raw(t)}")
+        return self.count(t)
+
+    def _first_of_each_id(self, t: str, cond: str) -> str:
+        """The condition keeping the first row of each account ID, once repeats are reported."""
+        first = f"(SELECT min(_source_row) FROM {raw(t)} GROUP BY account_id)"
+        repeated = f"(SELECT account_id FROM {raw(t)} GROUP BY 1 HAVING count(*) > 1)"
+        dup = self.warn(
+            t,
+            "duplicate_id",
+            raw(t),
+            f"{cond} AND account_id IN {repeated} AND _source_row NOT IN {first}",
+            "row(s) repeat an account ID already listed; the first row of each ID was kept.",
+            "account_id",
+            "account_id",
+        )
+        return f" AND _source_row IN {first}" if dup else ""
+
+    # -- across tables -----------------------------------------------------------------------
+    def unknown_accounts(self) -> None:
+        known = f"(SELECT account_id FROM {self.final('accounts')})"
+        for t in self._present():
+            if TABLES[t].orphan:
+                code, text = TABLES[t].orphan
+                cond = f"account_id NOT IN {known}"
+                self.warn(t, code, self.final(t), cond, text, "account_id", "account_id")
+
+    def amount_lines(self) -> None:
+        """Revenue lines and deals: negative amounts, then products missing from the list."""
+        lines = [t for t in self._present() if "amount" in TABLES[t].types]
+        for t in lines:
+            self.warn(
+                t,
+                "negative_amount",
+                self.final(t),
+                "amount < 0",
+                "row(s) have a negative amount (credit notes?); they are kept and reduce revenue.",
+                "amount",
+                "amount",
+            )
+        if "products" not in self.builders:
+            return
+        listed = f"(SELECT product FROM {self.final('products')})"
+        for t in lines:
+            self.warn(
+                t,
+                "unknown_product",
+                self.final(t),
+                f"product IS NOT NULL AND product NOT IN {listed}",
+                "row(s) name a product that is not in the product list.",
+                "product",
+                "product",
+            )
+
+    def no_revenue_at_all(self) -> bool:
+        """No revenue table and no won deal: refused, as there is no revenue to show."""
+        if "revenue" in self.builders or self.count("opportunities", "is_won"):
+            return False
+        b = self.builders["opportunities"]
+        self.report.error(
+            "no_won_opportunities",
+            f"{where(b.s.file, b.s.sheet)}: there is no revenue table and no opportunity is "
+            "won (stage or status like 'Closed Won'), so there is no revenue to show.",
+            **b.loc(),
+        )
+        return True
+
+    def revenue_from_opportunities(self) -> int:
+        """The revenue table made of won deals on their close dates; returns its rows."""
+        cols = ", ".join(
+            c if c in ("account_id", "amount", "product", "business_unit") else f"close_date AS {c}"
+            for c in TABLES["revenue"].types
+        )
+        self.con.execute(
+            f"CREATE TABLE {self.final('revenue')} AS SELECT {cols}, _source_row "
+            f"FROM {self.final('opportunities')} WHERE is_won AND close_date IS NOT NULL"
+        )
+        n = self.count("revenue")
+        nodate = self.count("opportunities", "is_won AND close_date IS NULL")
+        self.report.info(
+            "revenue_from_opportunities",
+            f"No revenue table: revenue is taken from {n} won opportunities on their close dates"
+            + (
+                f" ({nodate} won opportunities without a close date were left out)."
+                if nodate
+                else "."
+            ),
+        )
+        return n
+
+    def partial_quarter(self, as_of: dt.date | None) -> None:
+        if as_of is not None and is_partial(quarter_of(as_of), as_of):
+            self.report.warning(
+                "partial_quarter",
+                f"The latest date in the extract is {as_of:%Y-%m-%d}, so "
+                f"{quarter_label(quarter_of(as_of))} is a partial quarter: it is flagged, and "
+                "compared only with care.",
+            )
+
+    def write_meta(self, as_of: dt.date | None, source: str) -> None:
+        """`_meta` (as-of date, where revenue comes from) and `_columns` (where each canonical
+        column was read from)."""
+        meta, columns = self.final("_meta"), self.final("_columns")
+        self.con.execute(f"CREATE TABLE {meta} (key VARCHAR, value VARCHAR)")
+        self.con.executemany(
+            f"INSERT INTO {meta} VALUES (?, ?)",
+            [
+                ["as_of", as_of.isoformat() if isinstance(as_of, dt.date) else None],
+                ["revenue_source", source],
+            ],
+        )
+        self.con.execute(
+            f"CREATE TABLE {columns} (table_name VARCHAR, column_name VARCHAR, "
+            "source_file VARCHAR, source_sheet VARCHAR, source_column VARCHAR)"
+        )
+        self.con.executemany(
+            f"INSERT INTO {columns} VALUES (?, ?, ?, ?, ?)",
+            [
+                [t, c, b.s.file, b.s.sheet, h]
+                for t, b in self.builders.items()
+                for c, h in b.tm.columns.items()
+            ],
+        )
+
+
+def apply_rules(
+    con: duckdb.DuckDBPyConnection,
+    out: str,
+    builders: dict[str, TableBuilder],
+    report: Report,
+    counts: dict[str, int],
+) -> None:
+    """Row rules and cross-table checks; writes the final tables and _meta/_columns into `out`
+    and their row counts into `counts`."""
+    rules = Rules(con, out, builders, report)
+    for t in builders:
+        rules.skip_keyless(t)
+    for t in builders:
+        counts[t] = rules.finish_table(t)
+    if "accounts" in builders:
+        rules.unknown_accounts()
+    if "opportunities" in builders and rules.no_revenue_at_all():
+        return
+    rules.amount_lines()
+    source = "revenue"
+    if "revenue" not in builders:
+        counts["revenue"] = rules.revenue_from_opportunities()
+        source = "opportunities"
+    as_of = None
+    if "revenue" in counts:
+        as_of = fetch(con, f"SELECT max(date) FROM {rules.final('revenue')}")[0][0]
+    rules.partial_quarter(as_of)
+    rules.write_meta(as_of, source)
+
+
+def _cols(con: duckdb.DuckDBPyConnection, catalog: str | None, table: str) -> list[str]:
+    """Columns of `table` in `catalog` (None: the connection's default, in-memory one)."""
+    if catalog is None:
+        catalog = fetch(con, "SELECT current_database()")[0][0]
+    return [
+        r[0]
+        for r in fetch(
+            con,
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? "
+            "AND table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
+            [catalog, table],
+        )
+    ]
