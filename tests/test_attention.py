@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kamdash.core.missing import Missing
 from kamdash.core.settings import Settings
-from kamdash.metrics.attention import needing_attention
+from kamdash.metrics.attention import REASON_LABELS, Reason, needing_attention
 from tests.helpers import canonical_db
 
 ACCOUNTS = [
@@ -49,6 +49,13 @@ QBRS = [
 ]
 
 
+def texts(att) -> dict[str, list[str]]:
+    return {
+        a: [x.text for x in rs]
+        for a, rs in zip(att.table["account_id"], att.table["reasons"], strict=True)
+    }
+
+
 def test_reasons_and_order():
     con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE, stakeholders=CONTACTS, qbr=QBRS)
     out = needing_attention(con, Settings())
@@ -59,9 +66,14 @@ def test_reasons_and_order():
     assert list(t["ttm"]) == [1000, 500, 154]
     assert t.columns.tolist() == ["account_id", "account_name", "owner", "tier", "ttm", "reasons"]
     r = dict(zip(t["account_id"], t["reasons"], strict=True))
-    assert r["B"] == ["single-threaded", "plan stale (304 days)", "red QBR (2.3)"]
-    assert r["C"] == ["single-threaded (no active contact)"]
-    assert r["A"] == ["shrinking: TTM −23% vs a year ago"]
+    assert r["B"] == [
+        Reason("single_threaded", "single-threaded"),
+        Reason("stale_plan", "plan stale (304 days)"),
+        Reason("red_qbr", "red QBR (2.3)"),
+    ]
+    assert r["C"] == [Reason("single_threaded", "single-threaded (no active contact)")]
+    assert r["A"] == [Reason("shrinking", "shrinking: TTM −23% vs a year ago")]
+    assert {x.kind for rs in t["reasons"] for x in rs} == set(REASON_LABELS)
     assert t.set_index("account_id").loc["B", "owner"] == "lee"
 
 
@@ -69,11 +81,17 @@ def test_missing_tables_drop_their_reasons():
     con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE)
     out = needing_attention(con, Settings())
     assert [m.table for m in out.missing] == ["stakeholders", "qbr"]
-    r = dict(zip(out.table["account_id"], out.table["reasons"], strict=True))
-    assert r == {"B": ["plan stale (304 days)"], "A": ["shrinking: TTM −23% vs a year ago"]}
+    assert texts(out) == {
+        "B": ["plan stale (304 days)"],
+        "A": ["shrinking: TTM −23% vs a year ago"],
+    }
     # no revenue either: TTM 0 everywhere, shrinking not checked
     out = needing_attention(canonical_db(accounts=ACCOUNTS), Settings())
-    assert [m.table for m in out.missing] == ["revenue", "stakeholders", "qbr"]
+    # and no as-of date: plan freshness cannot be counted either
+    assert [m.table for m in out.missing] == ["revenue", "stakeholders", "revenue", "qbr"]
+    assert out.missing[2].message == (
+        "no revenue date and no as-of date set: plan freshness not shown"
+    )
     assert isinstance(needing_attention(canonical_db(), Settings()), Missing)
 
 
@@ -88,3 +106,25 @@ def test_an_empty_portfolio_gives_empty_results_not_errors():
     )
     assert needing_attention(con, Settings()).table.empty
     assert whitespace.whitespace(con, Settings()).cells.empty
+
+
+def test_qbr_and_plan_are_looked_at_as_of_the_chosen_quarter():
+    # the QBR page's rule: for 2023Q3 (before the last complete quarter 2024Q1) the review is
+    # as of 2023-09-30, so the QBRs and plans are as they were then
+    qbrs = QBRS + [
+        # B: green on 2023-09-01, red (2.3) only from 2024-03-01
+        {"account_id": "B", "date": "2023-09-01", "relationship_depth": 4, "pipeline_coverage": 4},
+        # A: red (2.0) on 2023-08-01, green (4.0) on 2024-03-01
+        {"account_id": "A", "date": "2023-08-01", "relationship_depth": 2, "pipeline_coverage": 2},
+        # D: red after the as-of date 2024-03-31: not yet held at any quarter of the data
+        {"account_id": "D", "date": "2024-04-15", "relationship_depth": 1, "pipeline_coverage": 1},
+    ]
+    con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE, stakeholders=CONTACTS, qbr=qbrs)
+    now = texts(needing_attention(con, Settings()))
+    assert now["B"][-1] == "red QBR (2.3)" and "D" not in now  # 2024Q1: as of 2024-03-31
+    then = texts(needing_attention(con, Settings(), qi=2023 * 4 + 2))  # 2023Q3
+    # B: latest QBR on or before 2023-09-30 is green; plan 2023-06-01 is 121 days old (> 92)
+    assert then["B"] == ["single-threaded", "plan stale (121 days)"]
+    # A: red QBR of 2023-08-01; plan updated 2024-03-15, after 2023-09-30: 0 days, fresh
+    assert then["A"] == ["red QBR (2.0)"]
+    assert "D" not in then

@@ -122,3 +122,9 @@ def test_no_active_accounts():
     r = concentration(con, S, qi=Q("2024Q2")).iloc[0]
     assert r["accounts"] == 0 and r["top10_share"] is None and r["hhi"] is None
     assert pareto(con, S, qi=Q("2024Q2")).empty
+
+
+def test_no_revenue_table_is_missing():
+    con = canonical_db(accounts=[{"account_id": "A", "account_name": "Acme"}])
+    assert concentration(con, S).message == "no revenue in this extract: concentration not shown"
+    assert pareto(con, S).table == "revenue"

@@ -37,3 +37,29 @@ def test_money(value, digits, expected):
 def test_signed_money_rolls_over_too():
     assert fmt.signed_money(999_600) == "+$1.0M"
     assert fmt.money(1500, currency="€") == "€2k"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.123, "+12%"),
+        (-0.25, "-25%"),
+        (0.004, "+0.4%"),
+        (-0.0049, "-0.5%"),
+        (0, "0.0%"),
+        (None, "–"),
+    ],
+)
+def test_signed_pct(value, expected):
+    assert fmt.signed_pct(value) == expected
+
+
+def test_day_is_a_date_never_a_timestamp():
+    import datetime as dt
+
+    import pandas as pd
+
+    assert fmt.day(dt.datetime(2026, 10, 13, 0, 0)) == "2026-10-13"
+    assert fmt.day(pd.Timestamp("2026-10-13")) == "2026-10-13"
+    assert fmt.day(dt.date(2026, 3, 31)) == "2026-03-31"
+    assert fmt.day(None) == "–" and fmt.as_date(float("nan")) is None

@@ -3,6 +3,8 @@ plan cadence Tier 1 31 days, Tier 2 92, Tier 3 183). As of 2024-03-31 (latest re
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from kamdash.core.missing import Missing
@@ -78,6 +80,22 @@ def test_latest_qbr_per_account():
     assert last.iloc[0]["trend"] == -0.5
 
 
+def test_latest_qbr_as_of_a_date():
+    later = QBRS + [  # held after the as-of date 2024-03-31: not yet the latest one
+        {"account_id": "B", "date": "2024-04-15", "relationship_depth": 1, "pipeline_coverage": 1}
+    ]
+    con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE, qbr=later)
+    last = qbr.latest_qbr(con, Settings()).set_index("account_id")
+    assert last.loc["B", "score"] == pytest.approx(4.0)  # 2024-03-01, not 1.0 of 2024-04-15
+    # as of 2023-12-31: A's QBR of 2023-12-01 (3.0, amber, trend -1.0); B has none yet
+    last = qbr.latest_qbr(con, Settings(), upto=dt.date(2023, 12, 31))
+    assert last[["account_id", "score", "rag", "trend"]].values.tolist() == [
+        ["A", 3.0, "amber", -1.0]
+    ]
+    assert len(qbr.qbr_scores(con, Settings(), upto=dt.date(2023, 12, 1))) == 2  # A's first two
+    assert len(qbr.qbr_scores(con, Settings())) == 5  # no date: every QBR
+
+
 def test_plan_freshness_by_tier_cadence():
     accounts = [
         {"account_id": "t1_30", "tier": "Tier 1", "plan_updated": "2024-03-01"},  # 30 <= 31
@@ -106,6 +124,23 @@ def test_plan_freshness_by_tier_cadence():
     assert p.loc["t1_32", "status"] == "stale (32 days)"
     assert p.loc["t3_none", "status"] == "no plan date"
     assert p.loc["t1_30", "status"] == "fresh"
+
+
+def test_plan_updated_after_the_as_of_date_counts_zero_days():
+    accounts = [
+        {"account_id": "late", "tier": "Tier 1", "plan_updated": "2024-04-20"},
+        {"account_id": "old", "tier": "Tier 1", "plan_updated": "2024-01-31"},  # 60 > 31
+    ]
+    con = canonical_db(accounts=accounts, revenue=REVENUE)
+    p = qbr.plan_freshness(con, Settings()).set_index("account_id")
+    # counted to the as-of date 2024-03-31 (the late plan never moves it)
+    assert p["days_since_plan"].to_dict() == {"late": 0, "old": 60}
+    assert p.loc["late", "status"] == "fresh" and p.loc["old", "status"] == "stale (60 days)"
+    # no revenue and no as-of date: nothing to count to
+    out = qbr.plan_freshness(canonical_db(accounts=accounts), Settings())
+    assert isinstance(out, Missing) and out.table == "revenue"
+    p = qbr.plan_freshness(canonical_db(accounts=accounts), Settings(as_of="2024-02-10"))
+    assert p.set_index("account_id")["days_since_plan"].to_dict() == {"late": 0, "old": 10}
 
 
 def test_missing_qbr_and_plan_dates():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
+import pandas as pd
 import pytest
 
 from kamdash.core.missing import Missing
@@ -59,24 +59,30 @@ def test_threshold_comes_from_settings():
     assert a["active"] == 1 and a["single_threaded"] and a["executive_access"]  # Ann is 4
 
 
-def test_days_since_contact_without_revenue_counts_from_the_latest_activity():
-    # no revenue: as of = the latest date in the extract = Ann's last contact 2024-03-01
+def test_days_since_contact_without_an_as_of_date_are_unknown():
+    # no revenue and no as-of date set: activity never makes an as-of date, days are unknown
     r = rel.relationships(db(), Settings()).set_index("account_id")
-    assert r.loc["A", "days_since_contact"] == 0
-    assert rel.as_of_date(db(), Settings()) == dt.date(2024, 3, 1)
+    assert r["days_since_contact"].isna().all()
+    assert r.loc["A", "mapped"] == 3  # the rest of the figures stand
+    # an as-of date set by the user: 2024-03-10 - Ann's 2024-03-01 = 9 days
+    r = rel.relationships(db(), Settings(as_of="2024-03-10")).set_index("account_id")
+    assert r.loc["A", "days_since_contact"] == 9
 
 
-def test_activity_after_the_last_revenue_date_moves_the_as_of_date():
-    # revenue ends 2024-03-31 but a contact was met 2024-04-20: days are counted from 04-20,
-    # never negative: A's latest contact 2024-03-01 is 31 + 19 = 50 days before 2024-04-20
+def test_activity_after_the_as_of_date_counts_zero_days_and_does_not_move_it():
+    # revenue ends 2024-03-31 (the as-of date); a contact met 2024-04-20 counts 0 days and
+    # A's latest contact 2024-03-01 is still 30 days before 2024-03-31
     late = CONTACTS + [
         {"account_id": "C", "name": "Cy", "strength": 3, "last_contact": "2024-04-20"}
     ]
     con = canonical_db(accounts=ACCOUNTS, stakeholders=late, revenue=REVENUE)
     r = rel.relationships(con, Settings()).set_index("account_id")
-    assert rel.as_of_date(con, Settings()) == dt.date(2024, 4, 20)
-    assert r.loc["A", "days_since_contact"] == 50 and r.loc["C", "days_since_contact"] == 0
-    assert rel.as_of_date(con, Settings(as_of="2024-06-30")) == dt.date(2024, 6, 30)
+    assert r.loc["A", "days_since_contact"] == 30 and r.loc["C", "days_since_contact"] == 0
+    assert r.loc["C", "last_contact"] == pd.Timestamp("2024-04-20")  # shown as written
+    assert list(rel.contacts(con, Settings(), "C")["days_since_contact"]) == [0]
+    # a user-set as-of date: 2024-06-30 - 2024-04-20 = 71 days
+    r = rel.relationships(con, Settings(as_of="2024-06-30")).set_index("account_id")
+    assert r.loc["C", "days_since_contact"] == 71
 
 
 def test_contact_list_executives_first():

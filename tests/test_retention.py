@@ -18,56 +18,24 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from kamdash.core.db import rows
+from kamdash.core.missing import Missing
 from kamdash.core.periods import label_to_quarter
 from kamdash.core.settings import Settings
 from kamdash.metrics.grid import account_ttm
-from kamdash.metrics.retention import account_growth, retention, revenue_bridge
-from tests.helpers import canonical_db
+from kamdash.metrics.retention import (
+    account_growth,
+    cohort_retention,
+    retention,
+    revenue_bridge,
+)
+from tests.helpers import ACCOUNTS, canonical_db, lines, portfolio_revenue
 
 S = Settings()
 Q = label_to_quarter  # "2024Q4" -> quarter index
-
-
-def q_date(label: str, fy: int = 1) -> str:
-    """A date in the second month of the quarter."""
-    from kamdash.core.periods import quarter_start
-
-    d = quarter_start(Q(label, fy), fy)
-    m = d.month + 1
-    y, m = (d.year + 1, 1) if m == 13 else (d.year, m)
-    return f"{y}-{m:02d}-15"
-
-
-def lines(account: str, amounts: dict[str, float]) -> list[dict]:
-    return [{"account_id": account, "date": q_date(q), "amount": a} for q, a in amounts.items()]
-
-
-def year(y: int, amount: float) -> dict[str, float]:
-    return {f"{y}Q{i}": amount for i in range(1, 5)}
-
-
-ACCOUNTS = [
-    {"account_id": "A", "account_name": "Acme", "tier": "Tier 1", "owner": "Ann", "region": "EU"},
-    {"account_id": "B", "account_name": "Beta", "tier": "Tier 1", "owner": "Bob", "region": "US"},
-    {"account_id": "C", "account_name": "Cyan", "tier": "Tier 2", "owner": "Ann", "region": "US"},
-    {"account_id": "D", "account_name": "Delta", "tier": "Tier 2", "owner": "Bob", "region": "EU"},
-    {"account_id": "E", "account_name": "Echo", "tier": "Tier 3", "owner": "Cat", "region": "EU"},
-]
-
-
-def portfolio_revenue() -> list[dict]:
-    c_2023 = {"2023Q1": 40, "2023Q2": 40, "2023Q3": 40, "2023Q4": 40}
-    return (
-        lines("A", {**year(2022, 100), **year(2023, 150), **year(2024, 150)})
-        + lines("B", {**year(2022, 50), **year(2024, 80)})
-        + lines("C", {**year(2022, 40), **c_2023, **year(2024, 20)})
-        + [{"account_id": "C", "date": "2023-11-20", "amount": -30}]  # credit note
-        + lines("D", {"2023Q3": 60, "2023Q4": 60, **year(2024, 60)})
-        + lines("E", {"2023Q1": 50, "2023Q2": -50, "2024Q4": 30})
-    )
 
 
 def portfolio(**extra):
@@ -184,10 +152,18 @@ def test_fiscal_year_starting_february():
     assert r["partial"]  # as of 2024-02-10, the quarter ends in April
 
 
-def test_no_revenue_table_gives_empty_frames():
+def test_no_revenue_table_is_missing():
     con = canonical_db(accounts=ACCOUNTS)
-    assert retention(con, S).empty
-    assert account_growth(con, S).empty
+    assert retention(con, S) == Missing(
+        "revenue", "no revenue in this extract: retention not shown"
+    )
+    assert account_growth(con, S).table == "revenue"
+    assert revenue_bridge(con, S, Q("2023Q4"), Q("2024Q4")).table == "revenue"
+    groups = pd.DataFrame({"account_id": ["A"], "tier": ["Tier 1"]})
+    assert cohort_retention(con, S, groups, Q("2024Q4")).table == "revenue"
+    # a revenue table without a row: no quarter, no figure, but nothing missing
+    empty = canonical_db(accounts=ACCOUNTS, revenue=[])
+    assert retention(empty, S).empty and account_growth(empty, S).empty
 
 
 def test_bridge_ttm_sums_exactly():

@@ -14,6 +14,7 @@ import pytest
 from kamdash.core.missing import Missing
 from kamdash.core.settings import Settings
 from kamdash.metrics import tiering
+from kamdash.metrics.retention import retention
 from tests.helpers import canonical_db
 
 ACCOUNTS = [
@@ -28,8 +29,10 @@ ACCOUNTS = [
 REVENUE = [
     {"account_id": a, "date": "2024-03-15", "amount": x}
     for a, x in [("A", 500), ("B", 400), ("C", 300), ("D", 200), ("E", 100)]
-] + [  # TTM(2023Q1): A 400, D 250 (B, C, E are new logos)
-    {"account_id": "A", "date": "2023-03-15", "amount": 400},
+] + [  # TTM(2023Q1): A 100 + 300 = 400, D 250 (B, C, E are new logos); revenue starts in
+    # 2022Q2, so the year-ago TTM window (2022Q2..2023Q1) is fully inside the data
+    {"account_id": "A", "date": "2022-05-15", "amount": 100},
+    {"account_id": "A", "date": "2023-03-15", "amount": 300},
     {"account_id": "D", "date": "2023-03-15", "amount": 250},
 ]
 SCORES = [
@@ -205,6 +208,35 @@ def test_heatmap_revenue_count_and_nrr_by_assigned_tier():
     assert nrr["All"].dropna().tolist() == pytest.approx([1.25, 0.8])
 
 
+def test_heatmap_nrr_is_retentions_nrr():
+    con = db()
+    nrr = tiering.tier_heatmap(con, Settings(), "region", "nrr")
+    by_tier = retention(con, Settings(), by="tier")
+    q1 = by_tier[by_tier["label"] == "2024Q1"].set_index("group")["nrr"]
+    assert q1["Tier 2"] == pytest.approx(1.25) and q1["Tier 3"] == pytest.approx(0.8)
+    for tier in ("Tier 2", "Tier 3"):
+        assert nrr.loc[tier, "All"] == pytest.approx(q1[tier])
+
+
+def test_heatmap_nrr_honours_the_point_basis():
+    point = Settings(retention_basis="point")
+    nrr = tiering.tier_heatmap(db(), point, "region", "nrr")
+    # rev(2024Q1) / rev(2023Q1): A 500 / 300 (its 2022-05-15 row is outside 2023Q1); D 200 / 250
+    assert nrr.loc["Tier 2", "EU"] == pytest.approx(500 / 300)
+    assert nrr.loc["Tier 3", "US"] == pytest.approx(0.8)
+
+
+def test_heatmap_nrr_undefined_with_short_history():
+    # without A's 2022 row, revenue starts in 2023Q1: TTM(2023Q1) is not a full year of data
+    short = [r for r in REVENUE if r["date"] != "2022-05-15"]
+    con = db(revenue=short)
+    nrr = tiering.tier_heatmap(con, Settings(), "region", "nrr")
+    assert nrr.isna().all().all()
+    # the point basis only needs 2023Q1 itself: D 200 / 250
+    point = tiering.tier_heatmap(con, Settings(retention_basis="point"), "region", "nrr")
+    assert point.loc["Tier 3", "US"] == pytest.approx(0.8)
+
+
 def test_heatmap_by_suggested_tier():
     con = db()
     ts = tiering.tier_scores(con, Settings())
@@ -230,3 +262,23 @@ def test_filters_do_not_change_an_accounts_score():
         assert r["tier_score"] == pytest.approx(full.loc[r["account_id"], "tier_score"])
     eu = tiering.tier_scores(scoped(con, Filters(regions=("EU",))), Settings())
     assert row(eu, "A")["tier_score"] == pytest.approx(395 / 90)
+
+
+def test_weighted_score_skips_missing_criteria_per_account():
+    scores = {
+        "expansion_potential": [5, 5, float("nan")],
+        "current_revenue": [5, 4, float("nan")],
+        "reference_value": [float("nan"), 2, float("nan")],
+        "unweighted": [1, 1, 1],  # no weight: ignored
+    }
+    weights = {"expansion_potential": 30, "current_revenue": 20, "reference_value": 10}
+    out = tiering.weighted_score(scores, weights)
+    # (30*5 + 20*5) / 50 = 5.0; (150 + 80 + 20) / 60 = 4.1667; no criterion: NaN
+    assert out[:2] == pytest.approx([5.0, 250 / 60])
+    assert math.isnan(out[2])
+
+
+def test_revenue_quintile_ties_and_inactive_accounts():
+    # active TTM 10, 20, 20, 40 -> 2, 4, 4, 5 (ties share the higher quintile); 0 and NaN -> 1
+    out = tiering.revenue_quintile([10, 20, 20, 40, 0, float("nan")])
+    assert out.tolist() == [2, 4, 4, 5, 1, 1]

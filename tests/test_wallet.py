@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import pytest
 
+from kamdash.core.missing import Missing
 from kamdash.core.periods import label_to_quarter as Q
 from kamdash.core.settings import Settings
+from kamdash.metrics.retention import retention
 from kamdash.metrics.wallet import account_share, share_of_wallet, wallet_quadrants
 from tests.helpers import canonical_db
 
@@ -115,12 +117,15 @@ def test_grouped_share_of_wallet():
     assert t2["accounts_without_estimate"] == 2
 
 
-def test_no_wallet_table_every_active_account_without_estimate():
-    df = share_of_wallet(db(), S)
-    r = row(df, "2024Q3")
+def test_no_wallet_table_is_missing():
+    expected = Missing("wallet", "no wallet sheet in this extract: share of wallet not shown")
+    assert share_of_wallet(db(), S) == expected
+    assert account_share(db(), S) == expected
+    assert wallet_quadrants(db(), S) == expected
+    # retention's wallet columns still say how many active accounts lack an estimate
+    r = row(retention(db(), S, with_wallet=True), "2024Q3")
     assert r["share_of_wallet"] is None
     assert r["accounts_without_estimate"] == 6 and r["accounts_with_estimate"] == 0
-    assert account_share(db(), S).empty
 
 
 def test_wallet_year_with_february_fiscal_year():

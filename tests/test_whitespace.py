@@ -12,7 +12,6 @@ import pytest
 from kamdash.core.missing import Missing
 from kamdash.core.settings import Settings
 from kamdash.metrics import whitespace as ws_mod
-from kamdash.metrics.whitespace import fmt_money
 from tests.helpers import canonical_db
 
 SPEND = {  # account: (industry, {product: TTM})
@@ -187,23 +186,6 @@ def test_business_unit_grid():
     assert c.loc[("Stores", "Y"), "pipeline"] == 10 and c.loc[("Online", "Y"), "pipeline"] == 10
     assert g.grid().loc["Online", "Y"] == 60
     assert isinstance(ws_mod.business_unit_grid(con, Settings(), "nope"), Missing)
-
-
-@pytest.mark.parametrize(
-    "x, text",
-    [
-        (850, "$850"),
-        (8_500, "$8.5k"),
-        (120_000, "$120k"),
-        (999_999, "$1.0M"),
-        (1_234_567, "$1.2M"),
-        (2_500_000_000, "$2.5B"),
-        (-40_000, "−$40k"),
-        (None, ""),
-    ],
-)
-def test_fmt_money(x, text):
-    assert fmt_money(x) == text
 
 
 def test_filters_keep_peers_from_the_whole_portfolio():

@@ -6,6 +6,8 @@ each RAG band has one colour used everywhere (sidebar, tables, charts).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
@@ -96,6 +98,14 @@ def pct(x, digits: int = 0) -> str:
     return "–" if is_missing(x) else f"{float(x) * 100:.{digits}f}%"
 
 
+def signed_pct(x) -> str:
+    """A growth rate with its sign: 0.123 -> '+12%'; below one percent one decimal ('+0.4%')."""
+    if is_missing(x):
+        return "–"
+    v = float(x)
+    return ("+" if v > 0 else "") + pct(v, 0 if abs(v) >= 0.01 else 1)
+
+
 def pts(x, digits: int = 0) -> str:
     """A change of a ratio in percentage points: 0.031 -> '+3 pts'."""
     if is_missing(x):
@@ -129,6 +139,19 @@ def short(text, width: int = 22) -> str:
     """A label cut to `width` characters with an ellipsis (axis labels stay on one line)."""
     s = "" if text is None else str(text)
     return s if len(s) <= width else s[: width - 1].rstrip() + "…"
+
+
+def as_date(x) -> dt.date | None:
+    """A date, datetime or timestamp as a date (None for missing values)."""
+    if is_missing(x):
+        return None
+    return pd.Timestamp(x).date()
+
+
+def day(x) -> str:
+    """A date as a date ('2026-03-31', never '2026-03-31 00:00:00'); '–' when missing."""
+    d = as_date(x)
+    return "–" if d is None else d.isoformat()
 
 
 def days(x) -> str:

@@ -82,10 +82,10 @@ class PeriodContext:
 def period_context(con: duckdb.DuckDBPyConnection, settings: Settings) -> PeriodContext:
     """As-of date and quarter bounds of the revenue in `con` (filtered or not)."""
     fy = settings.fiscal_year_start_month
-    if not has_table(con, "revenue"):
-        return PeriodContext(None, None, None, None, fy)
-    first_date = scalar(con, "SELECT min(date) FROM revenue")
     as_of = dt.date.fromisoformat(settings.as_of) if settings.as_of else None
+    if not has_table(con, "revenue"):
+        return PeriodContext(as_of, None, None, None, fy)
+    first_date = scalar(con, "SELECT min(date) FROM revenue")
     if as_of is None:
         as_of = (
             scalar(con, "SELECT value FROM _meta WHERE key = 'as_of'")
@@ -100,6 +100,15 @@ def period_context(con: duckdb.DuckDBPyConnection, settings: Settings) -> Period
     current = quarter_of(as_of, fy)
     last_complete = current - 1 if is_partial(current, as_of, fy) else current
     return PeriodContext(as_of, quarter_of(first_date, fy), current, last_complete, fy)
+
+
+def quarter_as_of(ctx: PeriodContext, qi: int) -> dt.date | None:
+    """The date a look at quarter qi is as of (QBR page, deck, attention list): the end of qi
+    for a quarter before the last complete one, so that plans and QBRs are as they were then;
+    else the as-of date of `ctx`."""
+    if ctx.last_complete is not None and qi < ctx.last_complete:
+        return quarter_end(qi, ctx.fy_start)
+    return ctx.as_of
 
 
 def ttm_bounds(qi: int, fy_start: int = 1) -> tuple[dt.date, dt.date]:

@@ -3,8 +3,8 @@
 Definitions (design brief): on TTM revenue of a quarter (default: the last complete one), over
 the active accounts (TTM > 0), n of them, total T = sum TTM:
 
-- top-k% share = sum of the TTM of the m largest accounts / T, m = round(n * k%) half up
-  (computed exactly as (n + 5) // 10 for 10%, (2n + 5) // 10 for 20%), at least 1.
+- top-k% share (k in TOP_PERCENTS: 10, 20) = sum of the TTM of the m largest accounts / T,
+  m = round(n * k%) half up (computed exactly as (k * n + 50) // 100), at least 1.
 - HHI = sum over accounts of (100 * TTM(a) / T)^2, from ~0 (dispersed) to 10,000 (one account).
 - Pareto curve: accounts ranked by TTM, cumulative share of accounts vs of revenue.
 
@@ -17,10 +17,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kamdash.core.db import frame, table_exists
+from kamdash.core.db import frame
+from kamdash.core.missing import Missing, require
 from kamdash.core.periods import PeriodContext, period_context, quarter_label
 from kamdash.core.settings import Settings
 from kamdash.metrics.grid import account_quarters, grouped_grid, nullable
+
+TOP_PERCENTS = (10, 20)  # the top shares of accounts whose revenue share is reported
 
 
 def _ranked_sql(con, aq: str, qi: int, by: str | None) -> str:
@@ -42,30 +45,32 @@ def concentration(
     by: str | None = None,
     qi: int | None = None,
     ctx: PeriodContext | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Missing:
     """One row (per group of `by`): [group], quarter, period (label), accounts (n active),
     ttm_total, top10_accounts, top10_share, top20_accounts, top20_share, hhi.
-    Without active accounts (or revenue) the portfolio row has n = 0 and None figures."""
+    Without active accounts the portfolio row has n = 0 and None figures; without any
+    quarter of data, no row. Missing without a revenue table."""
+    miss = require(con, "revenue", "concentration")
+    if miss:
+        return miss
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
-    cols = ["quarter", "period", "accounts", "ttm_total", "top10_accounts", "top10_share"]
-    cols += ["top20_accounts", "top20_share", "hhi"]
-    empty = pd.DataFrame(columns=(["group"] if by else []) + cols)
-    if qi is None or not table_exists(con, "revenue"):
-        if by is None and qi is not None:
-            empty.loc[0] = [qi, quarter_label(qi, ctx.fy_start), 0, 0.0, 0, None, 0, None, None]
-        return empty
+    tops = [c for p in TOP_PERCENTS for c in (f"top{p}_accounts", f"top{p}_share")]
+    if qi is None:
+        cols = ["quarter", "period", "accounts", "ttm_total", *tops, "hhi"]
+        return pd.DataFrame(columns=(["group"] if by else []) + cols)
     aq = account_quarters(con, settings)
+    # m_p = max(1, round_half_up(n * p / 100)); top p% share = sum TTM of ranks 1..m_p / T
+    ms = ", ".join(f"greatest(1, ({p} * n + 50) // 100) AS m{p}" for p in TOP_PERCENTS)
+    shares = ", ".join(
+        f"any_value(m{p}) AS top{p}_accounts, "
+        f"sum(ttm) FILTER (rank <= m{p}) / any_value(total) AS top{p}_share"
+        for p in TOP_PERCENTS
+    )
     sql = f"""
     WITH r AS ({_ranked_sql(con, aq, qi, by)}),
-    m AS (SELECT *, greatest(1, (n + 5) // 10) AS m10, greatest(1, (2 * n + 5) // 10) AS m20
-          FROM r)
-    SELECT grp AS "group", any_value(n) AS accounts, any_value(total) AS ttm_total,
-        any_value(m10) AS top10_accounts,
-        -- top10 share = sum TTM of the m10 first ranks / T, m10 = max(1, round_half_up(n/10))
-        sum(ttm) FILTER (rank <= m10) / any_value(total) AS top10_share,
-        any_value(m20) AS top20_accounts,
-        sum(ttm) FILTER (rank <= m20) / any_value(total) AS top20_share,
+    m AS (SELECT *, {ms} FROM r)
+    SELECT grp AS "group", any_value(n) AS accounts, any_value(total) AS ttm_total, {shares},
         -- HHI = sum (100 * TTM / T)^2
         sum(power(100 * ttm / total, 2)) AS hhi
     FROM m GROUP BY grp ORDER BY grp
@@ -73,11 +78,11 @@ def concentration(
     df = frame(con, sql)
     if by is None:
         df = df.drop(columns="group")
-        if df.empty:
-            df.loc[0] = [0, 0.0, 0, None, 0, None, None]
+        if df.empty:  # no active account: n = 0, nothing to share
+            df.loc[0] = [0, 0.0, *[0, None] * len(TOP_PERCENTS), None]
     df.insert(1 if by else 0, "quarter", qi)
     df.insert(2 if by else 1, "period", quarter_label(qi, ctx.fy_start))
-    for c in ("top10_share", "top20_share", "hhi"):
+    for c in [*tops[1::2], "hhi"]:
         df[c] = nullable(df[c])
     return df.reset_index(drop=True)
 
@@ -88,13 +93,17 @@ def pareto(
     by: str | None = None,
     qi: int | None = None,
     ctx: PeriodContext | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Missing:
     """Pareto curve points (per group of `by`): [group], rank (1 = largest TTM), account_id,
-    ttm, cum_accounts_share = rank / n, cum_revenue_share = sum TTM of ranks 1..rank / T."""
+    ttm, cum_accounts_share = rank / n, cum_revenue_share = sum TTM of ranks 1..rank / T.
+    Missing without a revenue table."""
+    miss = require(con, "revenue", "the Pareto curve")
+    if miss:
+        return miss
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
     cols = ["rank", "account_id", "ttm", "cum_accounts_share", "cum_revenue_share"]
-    if qi is None or not table_exists(con, "revenue"):
+    if qi is None:
         return pd.DataFrame(columns=(["group"] if by else []) + cols)
     aq = account_quarters(con, settings)
     sql = f"""

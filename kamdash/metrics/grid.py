@@ -27,7 +27,7 @@ from kamdash.core.settings import Settings
 
 # Bump when the SQL (or the reason texts) of a precomputed aggregate changes: snapshots
 # published before are then computed on the fly instead of read from a stale table.
-VERSION = 2
+VERSION = 3
 REGISTRY = "_kd_derived"
 
 
@@ -95,33 +95,7 @@ def account_quarters(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
         return f"temp.main.{name}"
     q = quarter_sql("date", fy)
     hi = "max(q)" if upto is None else f"greatest(max(q), {int(upto)})"
-    if table_exists(con, "wallet"):
-        # W(a, q) = the estimate of the latest quarter qd <= q with a dated estimate (the
-        # latest one of that quarter), valid until the account's next such quarter; else the
-        # account's undated estimate; <= 0 counts as missing (see wallet.py)
-        wallet_cte = f""",
-        est AS ({estimates_sql(settings)}),
-        dq AS (
-            SELECT ids.aid, {quarter_sql("d", fy)} AS qd, arg_max(wallet, d) AS wallet
-            FROM est JOIN ids USING (account_id) WHERE d IS NOT NULL GROUP BY ALL
-        ),
-        wq AS (
-            SELECT aid, wallet, unnest(range(greatest(qd, lo), coalesce(least(qnext, hi + 1), hi + 1))) AS q
-            FROM (
-                SELECT *, lead(qd) OVER (PARTITION BY aid ORDER BY qd) AS qnext
-                FROM dq
-            ), bounds
-        ),
-        ud AS (
-            SELECT ids.aid, max(wallet) AS wallet
-            FROM est JOIN ids USING (account_id) WHERE d IS NULL GROUP BY ALL
-        )"""
-        wallet_join = "LEFT JOIN wq ON wq.aid = f.aid AND wq.q = f.q LEFT JOIN ud ON ud.aid = f.aid"
-        wallet_col = (
-            "CASE WHEN coalesce(wq.wallet, ud.wallet) > 0 THEN coalesce(wq.wallet, ud.wallet) END"
-        )
-    else:
-        wallet_cte, wallet_join, wallet_col = "", "", "NULL::DOUBLE"
+    wallet_cte, wallet_join, wallet_col = _wallet_sql(con, settings)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
@@ -168,8 +142,41 @@ def account_quarters(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     return f"temp.main.{name}"
 
 
+def _wallet_sql(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[str, str, str]:
+    """The grid's wallet parts: extra CTEs, the join and the `wallet` column expression
+    (NULL without a wallet table). The CTEs read the grid's `ids` and `bounds`."""
+    fy = int(settings.fiscal_year_start_month)
+    if not table_exists(con, "wallet"):
+        return "", "", "NULL::DOUBLE"
+    # W(a, q) = the estimate of the latest quarter qd <= q with a dated estimate (the
+    # latest one of that quarter), valid until the account's next such quarter; else the
+    # account's undated estimate; <= 0 counts as missing (see wallet.py)
+    wallet_cte = f""",
+    est AS ({estimates_sql(settings)}),
+    dq AS (
+        SELECT ids.aid, {quarter_sql("d", fy)} AS qd, arg_max(wallet, d) AS wallet
+        FROM est JOIN ids USING (account_id) WHERE d IS NOT NULL GROUP BY ALL
+    ),
+    wq AS (
+        SELECT aid, wallet, unnest(range(greatest(qd, lo), coalesce(least(qnext, hi + 1), hi + 1))) AS q
+        FROM (
+            SELECT *, lead(qd) OVER (PARTITION BY aid ORDER BY qd) AS qnext
+            FROM dq
+        ), bounds
+    ),
+    ud AS (
+        SELECT ids.aid, max(wallet) AS wallet
+        FROM est JOIN ids USING (account_id) WHERE d IS NULL GROUP BY ALL
+    )"""
+    wallet_join = "LEFT JOIN wq ON wq.aid = f.aid AND wq.q = f.q LEFT JOIN ud ON ud.aid = f.aid"
+    wallet_col = (
+        "CASE WHEN coalesce(wq.wallet, ud.wallet) > 0 THEN coalesce(wq.wallet, ud.wallet) END"
+    )
+    return wallet_cte, wallet_join, wallet_col
+
+
 def _from_precomputed(con: duckdb.DuckDBPyConnection, name: str, fy: int) -> bool:
-    """Make `temp.main.<name>` from the grid precomputed at publish (`derived.py`), when the
+    """Make `temp.main.<name>` from the grid precomputed at publish (`precompute.py`), when the
     snapshot has one for fiscal start `fy`. Unfiltered cursor: a view of it. Cursor scoped by
     `filters.scoped`: its rows for the filtered accounts, up to the last quarter with revenue
     rows of those accounts (what the grid built from the filtered `revenue` holds). Any other

@@ -3,7 +3,7 @@
 A snapshot never changes, so the two aggregates that cost most on every page run are built
 once, into the snapshot file, by `build()` (called by `load.prepare()` after validation):
 
-- `_kd_account_quarters`: the account x quarter grid of `retention.account_quarters` (one
+- `_kd_account_quarters`: the account x quarter grid of `grid.account_quarters` (one
   scan-and-group of the whole revenue table) for the fiscal year start in force, no as-of
   date. Every retention, wallet, concentration and attention figure reads it.
 - `_kd_whitespace`: the whitespace cells (`whitespace.cells_frame`: peers, medians, reasons)
@@ -78,7 +78,7 @@ def status(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     fy = int(settings.fiscal_year_start_month)
     parts = []
     if "account_quarters" in built:
-        # as retention.account_quarters decides: no as-of date, same fiscal year start
+        # as grid.account_quarters decides: no as-of date, same fiscal year start
         used = settings.as_of is None and lookup(con, "account_quarters", {"fy": fy}) is not None
         parts.append(
             "the account × quarter grid ("

@@ -11,13 +11,18 @@ plan_cadence_days):
   (compared after rounding to 9 decimals, so 4.0 computed as 3.9999999999 is green).
 - Trend = score - the account's previous QBR score (None for its first QBR).
 - Commitments: commitments_done / commitments_due as given, rate = done / due.
-- Plan freshness = as_of - accounts.plan_updated in days (as_of = relationships.as_of_date:
-  the user-set as-of date, else the extract's latest date in any table). Stale when beyond the cadence of the account's assigned
-  tier (plan_cadence_days; accounts with no or an unknown tier use the Tier 3 cadence); an
-  account with no plan date is stale ("no plan date").
+- Latest QBR as of a date: the account's last QBR dated on or before it (default: the as-of
+  date, `periods.as_of`); a QBR dated later is history not yet written at that date.
+- Plan freshness = days from accounts.plan_updated to the as-of date (`periods.as_of`: the
+  user-set as-of date, else the latest revenue date; a plan updated after it counts 0 days).
+  Stale when beyond the cadence of the account's assigned tier (plan_cadence_days; accounts
+  with no or an unknown tier use the Tier 3 cadence); an account with no plan date is stale
+  ("no plan date").
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import duckdb
 import numpy as np
@@ -25,8 +30,8 @@ import pandas as pd
 
 from kamdash.core.db import columns, frame, has_table, quote_ident, rows
 from kamdash.core.missing import Missing, require
+from kamdash.core.periods import as_of
 from kamdash.core.settings import Settings
-from kamdash.metrics.relationships import as_of_date
 
 RAG = ("green", "amber", "red")
 
@@ -63,10 +68,13 @@ def _dimensions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     return [d for d, n in zip(dims, counts, strict=True) if n]
 
 
-def qbr_scores(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame | Missing:
+def qbr_scores(
+    con: duckdb.DuckDBPyConnection, settings: Settings, upto: dt.date | None = None
+) -> pd.DataFrame | Missing:
     """One row per (account, QBR date): account_id, account_name, owner, tier, date, one column
     per dimension (1-5, NaN when absent), dimensions (number present), score, rag, previous,
-    trend, commitments_done, commitments_due, commitments_rate, notes. Sorted by account, date."""
+    trend, commitments_done, commitments_due, commitments_rate, notes. Sorted by account, date.
+    Only QBRs dated on or before `upto` when given."""
     miss = require(con, "qbr", "QBR scorecards")
     if miss:
         return miss
@@ -104,9 +112,10 @@ def qbr_scores(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFra
                s.commitments_done, s.commitments_due,
                s.commitments_done / nullif(s.commitments_due, 0) AS commitments_rate, s.notes
         FROM s {join}
+        WHERE ?::DATE IS NULL OR s.date <= ?::DATE
         ORDER BY s.account_id, s.date
     """
-    df = frame(con, sql)
+    df = frame(con, sql, [upto, upto])
     df["rag"] = rags(df["score"], settings)
     df["trend"] = df["trend"].astype(object).where(df["trend"].notna(), None)
     cols = [c for c in df.columns if c not in ("rag", "previous", "trend")]
@@ -114,9 +123,12 @@ def qbr_scores(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFra
     return df[cols[:at] + ["rag", "previous", "trend"] + cols[at:]]
 
 
-def latest_qbr(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame | Missing:
-    """The latest QBR of each account (same columns as `qbr_scores`), sorted by score asc."""
-    df = qbr_scores(con, settings)
+def latest_qbr(
+    con: duckdb.DuckDBPyConnection, settings: Settings, upto: dt.date | None = None
+) -> pd.DataFrame | Missing:
+    """Each account's latest QBR dated on or before `upto` (default: the as-of date), same
+    columns as `qbr_scores`, sorted by score asc."""
+    df = qbr_scores(con, settings, upto or as_of(con, settings).date)
     if isinstance(df, Missing):
         return df
     last = df.groupby("account_id", sort=False).tail(1)
@@ -126,10 +138,13 @@ def latest_qbr(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFra
 def plan_freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame | Missing:
     """One row per account: account_id, account_name, owner, tier, plan_updated,
     days_since_plan, cadence_days, stale, status ('fresh', 'stale (214 days)', 'no plan date').
-    Missing when the accounts sheet has no plan date at all."""
+    Missing when the accounts sheet has no plan date at all, or there is no as-of date."""
     miss = require(con, "accounts", "plan freshness")
     if miss:
         return miss
+    at = as_of(con, settings).date
+    if at is None:
+        return Missing("revenue", "no revenue date and no as-of date set: plan freshness not shown")
     if not rows(con, "SELECT 1 FROM accounts WHERE plan_updated IS NOT NULL LIMIT 1"):
         return Missing(
             "accounts.plan_updated",
@@ -139,7 +154,8 @@ def plan_freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.Dat
     default = cadence.get("Tier 3", max(cadence.values()) if cadence else 183)
     values = ", ".join("(?, ?)" for _ in cadence) or "(NULL, NULL)"
     params: list = [x for t, d in cadence.items() for x in (t, int(d))]
-    # days since plan = as_of - plan_updated; stale when > cadence(assigned tier, else Tier 3)
+    # days since plan = as_of - plan_updated (a later plan counts 0 days); stale when beyond
+    # the cadence of the assigned tier (else Tier 3)
     sql = f"""
         WITH c(tier, days) AS (VALUES {values})
         SELECT a.account_id, a.account_name, a.owner, a.tier, a.plan_updated,
@@ -148,8 +164,8 @@ def plan_freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.Dat
         FROM accounts a LEFT JOIN c ON c.tier = a.tier
         ORDER BY a.account_id
     """
-    df = frame(con, sql, [*params, as_of_date(con, settings), default])
-    days = df["days_since_plan"]
+    df = frame(con, sql, [*params, at, default])
+    days = df["days_since_plan"].clip(lower=0)
     df["days_since_plan"] = days.astype("Int64")
     df["stale"] = days.isna() | (days > df["cadence_days"])
     df["status"] = "fresh"

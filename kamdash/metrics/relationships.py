@@ -11,40 +11,26 @@ Definitions (design brief, "Stakeholder coverage"; settings.active_strength_min,
 - executive access = at least one contact with level 'executive' and strength >=
   active_strength_min (the brief's "strength >= 3" with the default setting).
 - champions / detractors = contacts whose sentiment is 'champion' / 'detractor'.
-- days since last contact = as_of - latest last_contact, as_of = the user-set as-of date, else
-  the extract's latest date in any table (revenue, last contact, plan update, QBR), so that
-  no activity lies in the future; today when there is none (see `as_of_date`).
+- days since last contact = days from the latest last_contact to the as-of date
+  (`periods.as_of`: the user-set as-of date, else the latest revenue date). A contact dated
+  after it is shown as written and counts 0 days; it never moves the as-of date. None without
+  an as-of date (no revenue and none set).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 import pandas as pd
 
-from kamdash.core.db import frame, has_table, scalar
+from kamdash.core.db import frame
 from kamdash.core.missing import Missing, require
-from kamdash.core.periods import period_context
+from kamdash.core.periods import as_of
 from kamdash.core.settings import Settings
 
 
-def as_of_date(con: duckdb.DuckDBPyConnection, settings: Settings) -> dt.date:
-    """The date activity is measured at (days since contact, plan freshness): the user-set
-    as-of date, else the extract's latest date in any table (revenue, last contact, plan
-    update, QBR), so that no activity is "in the future"; today when there is none."""
-    if settings.as_of:
-        return dt.date.fromisoformat(settings.as_of)
-    dates = [period_context(con, settings).as_of]
-    for table, column in (
-        ("stakeholders", "last_contact"),
-        ("accounts", "plan_updated"),
-        ("qbr", "date"),
-    ):
-        if has_table(con, table):
-            dates.append(scalar(con, f"SELECT max({column}) FROM {table}"))
-    dates = [d for d in dates if d is not None]
-    return max(dates) if dates else dt.date.today()
+def _days(days: pd.Series) -> pd.Series:
+    """Days since a contact, 0 for a contact dated after the as-of date."""
+    return days.astype("Int64").clip(lower=0)
 
 
 def relationships(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame | Missing:
@@ -56,7 +42,7 @@ def relationships(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.Data
     )
     if miss:
         return miss
-    as_of = as_of_date(con, settings)
+    at = as_of(con, settings).date
     # coverage = active / mapped, active = contacts with strength >= active_strength_min;
     # executive access = any level 'executive' contact with strength >= active_strength_min
     sql = """
@@ -81,8 +67,8 @@ def relationships(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.Data
         ORDER BY a.account_id
     """
     t = settings.active_strength_min
-    df = frame(con, sql, [t, t, as_of])
-    df["days_since_contact"] = df["days_since_contact"].astype("Int64")
+    df = frame(con, sql, [t, t, at])
+    df["days_since_contact"] = _days(df["days_since_contact"])
     for c in ("mapped", "active", "multithread_depth", "champions", "detractors"):
         df[c] = df[c].astype(int)
     df["coverage"] = df["coverage"].astype(float)
@@ -98,7 +84,7 @@ def contacts(
     miss = require(con, "stakeholders", "stakeholder map")
     if miss:
         return miss
-    as_of = as_of_date(con, settings)
+    at = as_of(con, settings).date
     # active = strength >= active_strength_min; days since contact = as_of - last_contact
     sql = """
         SELECT name, title, role, lower(trim(level)) AS level, influence,
@@ -110,6 +96,6 @@ def contacts(
                  WHEN 'user' THEN 2 ELSE 3 END,
                  influence DESC NULLS LAST, strength DESC NULLS LAST, name
     """
-    df = frame(con, sql, [settings.active_strength_min, as_of, account_id])
-    df["days_since_contact"] = df["days_since_contact"].astype("Int64")
+    df = frame(con, sql, [settings.active_strength_min, at, account_id])
+    df["days_since_contact"] = _days(df["days_since_contact"])
     return df

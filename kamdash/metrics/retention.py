@@ -1,4 +1,5 @@
-"""Retention: quarter and TTM revenue, NRR / GRR, the revenue bridge, the attention list.
+"""Retention: quarter and TTM revenue, NRR / GRR (portfolio, per group, per cohort of
+accounts), the revenue bridge, account growth.
 
 Definitions (design brief, "Metric definitions"):
 
@@ -8,18 +9,12 @@ Definitions (design brief, "Metric definitions"):
   NRR = sum_cohort TTM(a, Q) / sum_cohort TTM(a, Q-4).
 - GRR(Q) = sum_cohort min(TTM(a, Q), TTM(a, Q-4)) / sum_cohort TTM(a, Q-4).
 - Point-in-time basis: the same with rev(a, Q) and rev(a, Q-4) instead of TTM.
+- Defined only where the history exists: TTM basis, quarters Q-7..Q all on or after the first
+  quarter with data; point basis, Q-4 on or after it. Undefined (None) otherwise, and for an
+  empty cohort.
 
-Public helpers other metric modules build on:
-
-- `account_ttm(con, qi, settings)` -> SQL text `SELECT account_id, ttm ...`: TTM per account
-  for quarter `qi`, straight from `revenue` (range predicates on `date`). Accounts without a
-  revenue row in the window are absent (their TTM is 0). Embed it as a CTE/subquery; it runs
-  on any cursor (it only names `revenue`, so it is filtered when the cursor is scoped).
-- `account_quarters(con, settings)` -> name of a per-cursor TEMP table: the dense
-  account x quarter grid `(account_id, q, rev, ttm, rev_prev, ttm_prev, first_pos,
-  wallet)`, built once per cursor (one scan of `revenue`) and reused by every metric, so a
-  page's whole metric set costs about one scan-and-group of the revenue table. Snapshots are
-  immutable; if you mutate `revenue`/`wallet` on a cursor, call `clear_cache(con)`.
+Every figure reads the account x quarter grid of `grid.account_quarters`. NRR / GRR are
+computed here only: the tier heatmap asks `cohort_retention`.
 """
 
 from __future__ import annotations
@@ -31,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from kamdash.core.db import frame, rows
+from kamdash.core.missing import Missing, require
 from kamdash.core.periods import (
     PeriodContext,
     is_partial,
@@ -50,7 +46,85 @@ def resolve_basis(settings: Settings, basis: str | None = None) -> str:
     return b
 
 
+def _basis(b: str) -> tuple[str, str, int]:
+    """The grid's value and year-ago columns of basis `b`, and how many quarters before Q the
+    comparison reads (the history guard)."""
+    return ("ttm", "ttm_prev", 7) if b == "ttm" else ("rev", "rev_prev", 4)
+
+
+def _cohort_sums(b: str) -> str:
+    """SQL aggregates over grid rows: n, base, now, kept of the cohort (see the module doc)."""
+    v, base, _ = _basis(b)
+    # cohort(Q) = accounts with base = v(a, Q-4) > 0 (v = TTM or quarter revenue)
+    return f"""count(*) FILTER ({base} > 0) AS n, sum({base}) FILTER ({base} > 0) AS base,
+        sum({v}) FILTER ({base} > 0) AS now,
+        sum(least({v}, {base})) FILTER ({base} > 0) AS kept"""
+
+
+def _ratios(history_ok: str) -> str:
+    """SQL: NRR = now / base, GRR = kept / base, where the history exists and base > 0."""
+    return f"""CASE WHEN {history_ok} AND base > 0 THEN now / base END AS nrr,
+        CASE WHEN {history_ok} AND base > 0 THEN kept / base END AS grr"""
+
+
 WALLET_COLUMNS = ("share_of_wallet", "ttm_covered", "wallet_covered")
+_COHORT_COLUMNS = ("nrr", "grr", "cohort_base", "cohort_now", "cohort_kept")
+
+
+def retention(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    by: str | None = None,
+    basis: str | None = None,
+    ctx: PeriodContext | None = None,
+    with_wallet: bool = False,
+) -> pd.DataFrame | Missing:
+    """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
+
+    Columns: [group], quarter (index), label, partial, revenue (quarter revenue), ttm_revenue,
+    nrr, grr, cohort_accounts, cohort_base, cohort_now, cohort_kept, basis; with `with_wallet`
+    also the share-of-wallet columns of `wallet.share_of_wallet` (same query, one pass).
+
+    basis: "ttm" or "point" (default `settings.retention_basis`), see the module doc. A group
+    is the account's value of `by`; accounts with no value (or revenue without an account row)
+    are grouped under "(none)". `partial` marks the quarter containing a partial as-of date:
+    its figures are computed from the data so far, never silently passed off as complete.
+    Missing without a revenue table; no rows without any quarter of data.
+    """
+    b = resolve_basis(settings, basis)
+    miss = require(con, "revenue", "retention")
+    if miss:
+        return miss
+    ctx = ctx or period_context(con, settings)
+    quarters = ctx.quarters()
+    if not quarters:
+        return _empty_retention(by, with_wallet)
+    aq = account_quarters(con, settings)
+    first, current = quarters[0], quarters[-1]
+    lag = _basis(b)[2]
+    sql = f"""
+    WITH agg AS (
+        SELECT grp, q, sum(rev) AS revenue, sum(ttm) AS ttm_revenue, {_cohort_sums(b)},
+            -- group SoW(q) = sum TTM / sum W over active accounts (TTM > 0) with an estimate
+            sum(ttm) FILTER (ttm > 0 AND wallet IS NOT NULL) AS ttm_covered,
+            sum(wallet) FILTER (ttm > 0 AND wallet IS NOT NULL) AS wallet_covered,
+            count(*) FILTER (ttm > 0 AND wallet IS NOT NULL) AS accounts_with_estimate,
+            count(*) FILTER (ttm > 0 AND wallet IS NULL) AS accounts_without_estimate
+        FROM {grouped_grid(con, aq, by)} WHERE q BETWEEN {first} AND {current} GROUP BY ALL
+    ),
+    grid AS (SELECT grp, range AS q FROM (SELECT DISTINCT grp FROM agg), range({first}, {current + 1}))
+    SELECT grp AS "group", q AS quarter,
+        coalesce(revenue, 0) AS revenue, coalesce(ttm_revenue, 0) AS ttm_revenue,
+        {_ratios(f"q - {lag} >= {first}")},
+        coalesce(n, 0) AS cohort_accounts, base AS cohort_base, now AS cohort_now,
+        kept AS cohort_kept,
+        ttm_covered / wallet_covered AS share_of_wallet, ttm_covered, wallet_covered,
+        coalesce(accounts_with_estimate, 0) AS accounts_with_estimate,
+        coalesce(accounts_without_estimate, 0) AS accounts_without_estimate
+    FROM grid LEFT JOIN agg USING (grp, q)
+    ORDER BY grp, q
+    """
+    return _shape(frame(con, sql), ctx, b, by, with_wallet)
 
 
 def _empty_retention(by: str | None, with_wallet: bool = False) -> pd.DataFrame:
@@ -61,68 +135,11 @@ def _empty_retention(by: str | None, with_wallet: bool = False) -> pd.DataFrame:
     return pd.DataFrame(columns=(["group"] if by else []) + cols)
 
 
-def retention(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    by: str | None = None,
-    basis: str | None = None,
-    ctx: PeriodContext | None = None,
-    with_wallet: bool = False,
+def _shape(
+    df: pd.DataFrame, ctx: PeriodContext, b: str, by: str | None, with_wallet: bool
 ) -> pd.DataFrame:
-    """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
-
-    Columns: [group], quarter (index), label, partial, revenue (quarter revenue), ttm_revenue,
-    nrr, grr, cohort_accounts, cohort_base, cohort_now, cohort_kept, basis; with `with_wallet`
-    also the share-of-wallet columns of `wallet.share_of_wallet` (same query, one pass).
-
-    basis "ttm" (default, `settings.retention_basis`): cohort = accounts with TTM(a, Q-4) > 0,
-    NRR = sum TTM(a, Q) / sum TTM(a, Q-4), GRR = sum min(TTM(a, Q), TTM(a, Q-4)) / sum TTM(a, Q-4).
-    basis "point": the same with quarter revenue rev(a, Q) vs rev(a, Q-4).
-    NRR / GRR are None when the history is too short (TTM: quarters Q-7..Q must all be on/after
-    the first quarter with data; point: Q-4 on/after it) or the cohort is empty. A group is the
-    account's value of `by`; accounts with no value (or revenue without an account row) are
-    grouped under "(none)". `partial` marks the quarter containing a partial as-of date: its
-    figures are computed from the data so far, never silently passed off as complete.
-    """
-    b = resolve_basis(settings, basis)
-    ctx = ctx or period_context(con, settings)
-    quarters = ctx.quarters()
-    if not quarters or not table_exists(con, "revenue"):
-        return _empty_retention(by, with_wallet)
-    aq = account_quarters(con, settings)
-    first, current = quarters[0], quarters[-1]
-    lag_needed = 7 if b == "ttm" else 4  # oldest quarter the comparison reads, counted back from Q
-    v, base = ("ttm", "ttm_prev") if b == "ttm" else ("rev", "rev_prev")
-    sql = f"""
-    WITH agg AS (
-        -- cohort(Q) = accounts with base = v(a, Q-4) > 0 (v = TTM or quarter revenue);
-        -- NRR = sum_cohort v(a, Q) / sum_cohort base; GRR = sum_cohort min(v, base) / sum base
-        SELECT grp, q, sum(rev) AS revenue, sum(ttm) AS ttm_revenue,
-            count(*) FILTER ({base} > 0) AS n, sum({base}) FILTER ({base} > 0) AS base,
-            sum({v}) FILTER ({base} > 0) AS now,
-            sum(least({v}, {base})) FILTER ({base} > 0) AS kept,
-            -- group SoW(q) = sum TTM / sum W over active accounts (TTM > 0) with an estimate
-            sum(ttm) FILTER (ttm > 0 AND wallet IS NOT NULL) AS ttm_covered,
-            sum(wallet) FILTER (ttm > 0 AND wallet IS NOT NULL) AS wallet_covered,
-            count(*) FILTER (ttm > 0 AND wallet IS NOT NULL) AS accounts_with_estimate,
-            count(*) FILTER (ttm > 0 AND wallet IS NULL) AS accounts_without_estimate
-        FROM {grouped_grid(con, aq, by)} WHERE q BETWEEN {first} AND {current} GROUP BY ALL
-    ),
-    grid AS (SELECT grp, range AS q FROM (SELECT DISTINCT grp FROM agg), range({first}, {current + 1}))
-    SELECT grid.grp AS "group", grid.q AS quarter,
-        coalesce(agg.revenue, 0) AS revenue, coalesce(agg.ttm_revenue, 0) AS ttm_revenue,
-        CASE WHEN grid.q - {lag_needed} >= {first} AND agg.base > 0 THEN agg.now / agg.base END AS nrr,
-        CASE WHEN grid.q - {lag_needed} >= {first} AND agg.base > 0 THEN agg.kept / agg.base END AS grr,
-        coalesce(agg.n, 0) AS cohort_accounts, agg.base AS cohort_base, agg.now AS cohort_now,
-        agg.kept AS cohort_kept,
-        agg.ttm_covered / agg.wallet_covered AS share_of_wallet,
-        agg.ttm_covered, agg.wallet_covered,
-        coalesce(agg.accounts_with_estimate, 0) AS accounts_with_estimate,
-        coalesce(agg.accounts_without_estimate, 0) AS accounts_without_estimate
-    FROM grid LEFT JOIN agg USING (grp, q)
-    ORDER BY grid.grp, grid.q
-    """
-    df = frame(con, sql)
+    """Labels, partial flags and the basis; undefined figures as None; the wallet columns
+    last (or dropped)."""
     fy = ctx.fy_start
     df.insert(2, "label", [quarter_label(int(q), fy) for q in df["quarter"]])
     df.insert(3, "partial", [bool(is_partial(int(q), ctx.as_of, fy)) for q in df["quarter"]])
@@ -132,13 +149,54 @@ def retention(
         df = df[[c for c in df.columns if c not in wallet_cols] + wallet_cols]
     else:
         df = df.drop(columns=wallet_cols)
-    for c in ("nrr", "grr", "cohort_base", "cohort_now", "cohort_kept") + (
-        WALLET_COLUMNS if with_wallet else ()
-    ):
+    for c in _COHORT_COLUMNS + (WALLET_COLUMNS if with_wallet else ()):
         df[c] = nullable(df[c])
     if by is None:
         df = df.drop(columns="group")
     return df.reset_index(drop=True)
+
+
+def cohort_retention(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    groups: pd.DataFrame,
+    qi: int,
+    basis: str | None = None,
+    ctx: PeriodContext | None = None,
+) -> pd.DataFrame | Missing:
+    """NRR / GRR of quarter `qi` for any grouping of accounts (the tier heatmap's cells).
+
+    `groups`: account_id and one or more text key columns; an account may sit in several
+    groups (one row each). Returns the key columns, nrr, grr, cohort_accounts, cohort_base,
+    cohort_now, cohort_kept per group with revenue in the grid, on the same definitions,
+    basis and history guard as `retention`."""
+    b = resolve_basis(settings, basis)
+    miss = require(con, "revenue", "retention")
+    if miss:
+        return miss
+    ctx = ctx or period_context(con, settings)
+    keys = [c for c in groups.columns if c != "account_id"]
+    if ctx.first is None or groups.empty:
+        return pd.DataFrame(columns=[*keys, "nrr", "grr", "cohort_accounts", *_COHORT_COLUMNS[2:]])
+    aq = account_quarters(con, settings)
+    k = [f"k{i}" for i in range(len(keys))]  # the keys in SQL, whatever their names
+    unnest = ", ".join(f"unnest(?::VARCHAR[]) AS {n}" for n in ["_id", *k])
+    history_ok = qi - _basis(b)[2] >= ctx.first
+    sql = f"""
+    WITH g AS (SELECT {unnest}),
+    agg AS (
+        SELECT {", ".join(k)}, {_cohort_sums(b)}
+        FROM g JOIN {aq} x ON x.account_id = g._id WHERE x.q = {int(qi)} GROUP BY ALL
+    )
+    SELECT {", ".join(k)}, {_ratios(str(history_ok))}, n AS cohort_accounts,
+        base AS cohort_base, now AS cohort_now, kept AS cohort_kept
+    FROM agg
+    """
+    params = [[None if pd.isna(v) else str(v) for v in groups[c]] for c in ["account_id", *keys]]
+    df = frame(con, sql, params).rename(columns=dict(zip(k, keys, strict=True)))
+    for c in _COHORT_COLUMNS:
+        df[c] = nullable(df[c])
+    return df
 
 
 BRIDGE_CATEGORIES = ("new", "expansion", "reactivation", "contraction", "churn", "unchanged")
@@ -169,7 +227,7 @@ def revenue_bridge(
     start: int,
     end: int,
     kind: str = "ttm",
-) -> RevenueBridge:
+) -> RevenueBridge | Missing:
     """Revenue bridge from period `start` to period `end` (quarter indexes, start < end).
 
     kind "quarter": s = rev(a, start), e = rev(a, end); kind "ttm": s = TTM(a, start),
@@ -192,19 +250,47 @@ def revenue_bridge(
         raise ValueError(f'bridge kind "{kind}": use "quarter" or "ttm"')
     if start >= end:
         raise ValueError("the bridge's start period must come before its end period")
-    w = 3 if kind == "ttm" else 0  # quarters before the end quarter inside the window
-    fy = settings.fiscal_year_start_month
-    cols = ["account_id", "start", "end", "change", "category"]
-    zero = Decimal("0")
-    if not table_exists(con, "revenue"):
-        per = pd.DataFrame(columns=cols)
-        exact = dict.fromkeys(("start", *BRIDGE_CATEGORIES[:5], "end"), zero)
-        return RevenueBridge(
-            kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
-        )
+    miss = require(con, "revenue", "the revenue bridge")
+    if miss:
+        return miss
     aq = account_quarters(con, settings)
+    per_sql = _bridge_sql(aq, start, end, kind)
+    # one small query for the exact totals (and the last quarter of the data), one for the rows
+    totals = rows(
+        con,
+        f"""
+        WITH b AS ({per_sql})
+        SELECT (SELECT max(q) FROM {aq}), coalesce(sum(s), 0), coalesce(sum(e), 0),
+            coalesce(sum(e - s) FILTER (category = 'new'), 0),
+            coalesce(sum(e - s) FILTER (category = 'expansion'), 0),
+            coalesce(sum(e - s) FILTER (category = 'reactivation'), 0),
+            coalesce(sum(s - e) FILTER (category = 'contraction'), 0),
+            coalesce(sum(s - e) FILTER (category = 'churn'), 0)
+        FROM b
+        """,
+    )[0]
+    if totals[0] is None or end > totals[0]:
+        raise ValueError("the bridge's end period is after the last quarter of the data")
+    names = ("start", "end", "new", "expansion", "reactivation", "contraction", "churn")
+    exact = dict(zip(names, (Decimal(v) for v in totals[1:]), strict=True))
+    exact = {k: exact[k] for k in ("start", *BRIDGE_CATEGORIES[:5], "end")}
+    per = frame(
+        con,
+        f'SELECT account_id, s AS "start", e AS "end", change, category '
+        f"FROM ({per_sql}) ORDER BY abs(change) DESC, account_id",
+    )
+    fy = settings.fiscal_year_start_month
+    return RevenueBridge(
+        kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
+    )
+
+
+def _bridge_sql(aq: str, start: int, end: int, kind: str) -> str:
+    """SQL: one row per account moved between the periods: account_id, s, e, change, category
+    (the categories of `revenue_bridge`)."""
+    w = 3 if kind == "ttm" else 0  # quarters before the end quarter inside the window
     col = "ttm" if kind == "ttm" else "rev"
-    per_sql = f"""
+    return f"""
     SELECT account_id, s, e, e - s AS change,
         CASE WHEN s > 0 AND e <= 0 THEN 'churn'
              WHEN s > 0 AND e > s THEN 'expansion'
@@ -225,40 +311,6 @@ def revenue_bridge(
         FROM {aq} WHERE q IN ({start}, {end}) GROUP BY account_id
     ) WHERE s <> 0 OR e <> 0
     """
-    # one small query for the exact totals (and the last quarter of the data), one for the rows
-    totals = rows(
-        con,
-        f"""
-        WITH b AS ({per_sql})
-        SELECT (SELECT max(q) FROM {aq}), coalesce(sum(s), 0), coalesce(sum(e), 0),
-            coalesce(sum(e - s) FILTER (category = 'new'), 0),
-            coalesce(sum(e - s) FILTER (category = 'expansion'), 0),
-            coalesce(sum(e - s) FILTER (category = 'reactivation'), 0),
-            coalesce(sum(s - e) FILTER (category = 'contraction'), 0),
-            coalesce(sum(s - e) FILTER (category = 'churn'), 0)
-        FROM b
-        """,
-    )[0]
-    if totals[0] is None or end > totals[0]:
-        raise ValueError("the bridge's end period is after the last quarter of the data")
-    s, e, new, exp, react, contr, churn = (Decimal(v) for v in totals[1:])
-    exact = {
-        "start": s,
-        "new": new,
-        "expansion": exp,
-        "reactivation": react,
-        "contraction": contr,
-        "churn": churn,
-        "end": e,
-    }
-    per = frame(
-        con,
-        f'SELECT account_id, s AS "start", e AS "end", change, category '
-        f"FROM ({per_sql}) ORDER BY abs(change) DESC, account_id",
-    )
-    return RevenueBridge(
-        kind, start, end, quarter_label(start, fy), quarter_label(end, fy), exact, per
-    )
 
 
 def account_growth(
@@ -266,7 +318,7 @@ def account_growth(
     settings: Settings,
     qi: int | None = None,
     ctx: PeriodContext | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Missing:
     """The "attention" table: per account with revenue, TTM now vs a year before.
 
     qi defaults to the last complete quarter. Columns: account_id, account_name, owner, tier,
@@ -274,10 +326,13 @@ def account_growth(
     inside the data), growth = ttm_now / ttm_prev (None when ttm_prev is None or <= 0),
     shrinking = growth < settings.shrinking_ratio. Sorted by ttm_now desc, account_id.
     """
+    miss = require(con, "revenue", "account growth")
+    if miss:
+        return miss
     cols = ["account_id", "account_name", "owner", "tier", "ttm_now", "ttm_prev", "growth"]
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
-    if qi is None or ctx.first is None or not table_exists(con, "revenue"):
+    if qi is None or ctx.first is None:
         return pd.DataFrame(columns=[*cols, "shrinking"])
     aq = account_quarters(con, settings)
     prev_ok = qi - 7 >= ctx.first

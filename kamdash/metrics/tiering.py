@@ -29,12 +29,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from kamdash.core.db import columns, frame, has_table, quote_ident, rows, unfiltered
-from kamdash.core.missing import Missing
-from kamdash.core.periods import period_context, ttm_bounds
+from kamdash.core.missing import Missing, require
+from kamdash.core.periods import PeriodContext, period_context, ttm_bounds
 from kamdash.core.settings import Settings
+from kamdash.metrics.grid import account_quarters
+from kamdash.metrics.retention import cohort_retention
 
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
 UNASSIGNED = "Unassigned"
@@ -85,6 +89,98 @@ def _weights(settings: Settings, override: Mapping[str, float] | None) -> dict[s
     return w
 
 
+def weighted_score(scores: Mapping[str, ArrayLike], weights: Mapping[str, float]) -> np.ndarray:
+    """Tier score per account: sum_i w_i * s_i / sum_i w_i over the criteria i of `scores`
+    with a weight > 0 where the account's score is not NaN (the others renormalised away);
+    NaN for an account without any. `scores`: criterion -> 1-5 scores, one per account."""
+    used = [c for c, wt in weights.items() if wt > 0 and c in scores]
+    n = len(next(iter(scores.values()))) if scores else 0
+    num, den = np.zeros(n), np.zeros(n)
+    for c in used:
+        s = np.asarray(scores[c], dtype=float)
+        has = ~np.isnan(s)
+        num += np.where(has, weights[c] * s, 0.0)
+        den += np.where(has, weights[c], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def revenue_quintile(ttm: ArrayLike) -> np.ndarray:
+    """The current-revenue score per account: ceil(5 k / n), n = active accounts (TTM > 0),
+    k = active accounts with TTM <= the account's (ties share the higher quintile); 1 for an
+    account with no TTM revenue (TTM <= 0 or NaN)."""
+    t = np.asarray(ttm, dtype=float)
+    active = np.sort(t[t > 0])
+    n = active.size
+    if n == 0:
+        return np.ones(t.size)
+    k = np.searchsorted(active, t, side="right")
+    return np.where(t > 0, (5 * k + n - 1) // n, 1).astype(float)
+
+
+def _sheet_criteria(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Columns of the scores sheet with at least one numeric value (a canonical column may
+    be all NULL)."""
+    if not has_table(con, "scores"):
+        return []
+    cols = list(dict.fromkeys(c for c in columns(con, "scores") if c != "account_id"))
+    if not cols:
+        return []
+    counts = rows(
+        con,
+        "SELECT "
+        + ", ".join(f"count(TRY_CAST({quote_ident(c)} AS DOUBLE))" for c in cols)
+        + " FROM scores",
+    )[0]
+    return [c for c, n in zip(cols, counts, strict=True) if n]
+
+
+def _portfolio_ttm(con: duckdb.DuckDBPyConnection, settings: Settings, qi: int) -> pd.Series:
+    """TTM(a, qi) of every account with revenue in the window, from the whole portfolio
+    (unfiltered), so that a filter never changes an account's quintile."""
+    start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
+    df = frame(
+        con,
+        f"SELECT account_id, sum(amount) AS ttm FROM {unfiltered(con, 'revenue')} "
+        "WHERE date >= ? AND date <= ? GROUP BY account_id",
+        [start, end],
+    )
+    return df.set_index("account_id")["ttm"]
+
+
+def _criteria(
+    con: duckdb.DuckDBPyConnection, settings: Settings, w: dict[str, float], qi: int | None
+) -> tuple[list[str], int | None, list[str]]:
+    """The criteria scored (weight > 0 and data present, in weight order), the quarter whose
+    TTM scores current revenue (None when not scored) and the notes saying what is left out."""
+    notes: list[str] = []
+    sheet = _sheet_criteria(con)
+    if not sheet:
+        notes.append(
+            "no tiering criteria in the scores sheet: tiers use current revenue only"
+            if has_table(con, "scores")
+            else "no scores sheet in this extract: tiers use current revenue only"
+        )
+    wants_revenue = w.get(CURRENT_REVENUE, 0) > 0
+    if wants_revenue and has_table(con, "revenue") and qi is None:
+        qi = period_context(con, settings).last_complete
+    if not (wants_revenue and has_table(con, "revenue")):
+        qi = None
+    if wants_revenue and qi is None:
+        notes.append("no revenue for a complete quarter: current revenue is not scored")
+    crit = [
+        c
+        for c, wt in sorted(w.items(), key=lambda kv: -kv[1])
+        if wt > 0 and (c in sheet or (c == CURRENT_REVENUE and qi is not None))
+    ]
+    unknown = [c for c, wt in w.items() if wt > 0 and c not in sheet and c != CURRENT_REVENUE]
+    if unknown and sheet:
+        notes.append(
+            "weighted but not in the scores sheet: " + ", ".join(label(c) for c in sorted(unknown))
+        )
+    return crit, qi, notes
+
+
 def tier_scores(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -94,102 +190,37 @@ def tier_scores(
     """Score every account. `weights` overrides (some of) `settings.tier_weights` for a what-if
     (nothing is written); `qi` is the quarter whose TTM scores current revenue (default: the
     last complete quarter)."""
-    if not has_table(con, "accounts"):
-        return Missing("accounts", "no accounts sheet in this extract: tiers not shown")
+    miss = require(con, "accounts", "tiers")
+    if miss:
+        return miss
     w = _weights(settings, weights)
-    notes: list[str] = []
-    score_cols = (
-        list(dict.fromkeys(c for c in columns(con, "scores") if c != "account_id"))
-        if has_table(con, "scores")
-        else []
-    )
-    if score_cols:  # only criteria the extract provides (a canonical column may be all NULL)
-        counts = rows(
-            con,
-            "SELECT "
-            + ", ".join(f"count(TRY_CAST({quote_ident(c)} AS DOUBLE))" for c in score_cols)
-            + " FROM scores",
-        )[0]
-        score_cols = [c for c, n in zip(score_cols, counts, strict=True) if n]
-    if not score_cols:
-        notes.append(
-            "no tiering criteria in the scores sheet: tiers use current revenue only"
-            if has_table(con, "scores")
-            else "no scores sheet in this extract: tiers use current revenue only"
-        )
-    use_revenue = w.get(CURRENT_REVENUE, 0) > 0 and has_table(con, "revenue")
-    if use_revenue and qi is None:
-        qi = period_context(con, settings).last_complete
-    if w.get(CURRENT_REVENUE, 0) > 0 and (not use_revenue or qi is None):
-        use_revenue = False
-        notes.append("no revenue for a complete quarter: current revenue is not scored")
-    crit = [
-        c
-        for c, wt in sorted(w.items(), key=lambda kv: -kv[1])
-        if wt > 0 and (c in score_cols or (c == CURRENT_REVENUE and use_revenue))
-    ]
-    unknown = [c for c, wt in w.items() if wt > 0 and c not in score_cols and c != CURRENT_REVENUE]
-    if unknown and score_cols:
-        notes.append(
-            "weighted but not in the scores sheet: " + ", ".join(label(c) for c in sorted(unknown))
-        )
+    crit, qi, notes = _criteria(con, settings, w, qi)
     if not crit:
         return Missing("scores", "no scores sheet and no revenue in this extract: tiers not shown")
-
-    sheet_crit = [c for c in crit if c != CURRENT_REVENUE]
-    ctes, parts_sql = [], []
-    if use_revenue:
-        start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
-        # TTM(a) = Σ amount dated in Q-3..Q, over the whole portfolio (unfiltered) so that a
-        # filter never changes an account's quintile
-        ctes.append(
-            f"ttm AS (SELECT account_id, sum(amount) AS ttm FROM {unfiltered(con, 'revenue')} "
-            f"WHERE date >= DATE '{start}' AND date <= DATE '{end}' GROUP BY account_id)"
-        )
-        ctes.append(
-            "act AS (SELECT account_id, ttm, count(*) OVER (ORDER BY ttm) AS k, "
-            "count(*) OVER () AS n FROM ttm WHERE ttm > 0)"
-        )
-        parts_sql.append(
-            f"SELECT a.account_id, '{CURRENT_REVENUE}' AS criterion, "
-            "coalesce((5 * act.k + act.n - 1) // act.n, 1)::DOUBLE AS score "
-            "FROM accounts a LEFT JOIN act USING (account_id)"
-        )
-    else:
-        ctes.append("ttm AS (SELECT NULL::VARCHAR AS account_id, NULL::DOUBLE AS ttm WHERE false)")
-    if sheet_crit:
+    table = frame(
+        con,
+        "SELECT account_id, account_name, owner, region, industry, tier AS assigned_tier "
+        "FROM accounts",
+    ).drop_duplicates("account_id")
+    table = table.set_index("account_id")
+    table["ttm"] = 0.0
+    if qi is not None:
+        ttm = _portfolio_ttm(con, settings, qi)
+        table["ttm"] = ttm.reindex(table.index).fillna(0.0).astype(float)
+        quintile = pd.Series(revenue_quintile(ttm.to_numpy()), index=ttm.index)
+        table[CURRENT_REVENUE] = quintile.reindex(table.index).fillna(1.0)
+    sheet = [c for c in crit if c != CURRENT_REVENUE]
+    if sheet:
+        # several scores rows for one account: their mean per criterion
         avgs = ", ".join(
-            f"avg(TRY_CAST({quote_ident(c)} AS DOUBLE)) AS {quote_ident(c)}" for c in sheet_crit
+            f"avg(TRY_CAST({quote_ident(c)} AS DOUBLE)) AS {quote_ident(c)}" for c in sheet
         )
-        ctes.append(f"sc AS (SELECT account_id, {avgs} FROM scores GROUP BY account_id)")
-        on = ", ".join(quote_ident(c) for c in sheet_crit)
-        parts_sql.append(
-            "SELECT account_id, criterion, score FROM "
-            f"(UNPIVOT sc ON {on} INTO NAME criterion VALUE score) WHERE score IS NOT NULL"
-        )
-    values = ", ".join("(?, ?)" for _ in crit)
-    params: list = [x for c in crit for x in (c, float(w[c]))]
-    ctes.append(f"w(criterion, weight) AS (VALUES {values})")
-    ctes.append(f"crit AS ({' UNION ALL '.join(parts_sql)})")
-    # tier score(a) = Σ_i w_i·s_i / Σ_i w_i over the criteria i account a has (current revenue
-    # s = ceil(5·k/n) by TTM rank among active accounts, 1 without TTM); contribution_i = w_i·s_i/Σw
-    sql = f"""
-        WITH {", ".join(ctes)},
-        parts AS (
-            SELECT c.account_id, c.criterion, c.score, w.weight,
-                   w.weight / sum(w.weight) OVER (PARTITION BY c.account_id) AS share
-            FROM crit c JOIN w USING (criterion)
-        )
-        SELECT a.account_id, a.account_name, a.owner, a.region, a.industry,
-               a.tier AS assigned_tier, coalesce(t.ttm, 0) AS ttm,
-               p.criterion, p.score, p.weight, p.share, p.share * p.score AS contribution,
-               sum(p.share * p.score) OVER (PARTITION BY a.account_id) AS tier_score
-        FROM accounts a
-        LEFT JOIN ttm t USING (account_id)
-        LEFT JOIN parts p USING (account_id)
-    """
-    long = frame(con, sql, params)
-    return _assemble(long, w, crit, qi if use_revenue else None, settings, notes)
+        sc = frame(con, f"SELECT account_id, {avgs} FROM scores GROUP BY account_id")
+        table = table.join(sc.set_index("account_id"))
+    table = table[[*table.columns.difference(crit, sort=False), *crit]]
+    table[crit] = table[crit].astype(float)
+    table["tier_score"] = weighted_score({c: table[c] for c in crit}, w)
+    return _assemble(table, w, crit, qi, settings, notes)
 
 
 def _suggest(score: pd.Series, t1: float, t2: float) -> pd.Series:
@@ -201,56 +232,53 @@ def _suggest(score: pd.Series, t1: float, t2: float) -> pd.Series:
     return out
 
 
+def _parts(table: pd.DataFrame, w: dict[str, float], crit: list[str]) -> pd.DataFrame:
+    """One row per (account, criterion scored); share = w_i / sum of the account's weights,
+    contribution = share * score (an account's contributions sum to its tier score)."""
+    long = table[crit].rename_axis("account_id").reset_index()
+    long = long.melt(id_vars="account_id", var_name="criterion", value_name="score")
+    long = long.dropna(subset=["score"])
+    long.insert(2, "label", long["criterion"].map(label))
+    long["weight"] = long["criterion"].map(w).astype(float)
+    long["share"] = long["weight"] / long.groupby("account_id")["weight"].transform("sum")
+    long["contribution"] = long["share"] * long["score"]
+    long = long.sort_values(["account_id", "contribution"], ascending=[True, False])
+    return long.reset_index(drop=True)
+
+
+def _fit(assigned: pd.Series, suggested: pd.Series) -> pd.Series:
+    rank = {t: i for i, t in enumerate(TIERS, 1)}
+    a, s = assigned.map(rank), suggested.map(rank)
+    fit = pd.Series(None, index=assigned.index, dtype=object)
+    fit[a.isna()] = "unassigned"
+    fit[a == s] = "match"
+    fit[a > s] = "under-served"
+    fit[a < s] = "over-served"
+    fit[s.isna()] = None
+    return fit
+
+
 def _assemble(
-    long: pd.DataFrame,
+    table: pd.DataFrame,
     w: dict[str, float],
     crit: list[str],
     qi: int | None,
     settings: Settings,
     notes: list[str],
 ) -> TierScores:
-    info_cols = [
-        "account_id",
-        "account_name",
-        "owner",
-        "region",
-        "industry",
-        "assigned_tier",
-        "ttm",
-        "tier_score",
-    ]
-    table = long[info_cols].drop_duplicates("account_id").set_index("account_id")
-    parts = long[long["criterion"].notna()][
-        ["account_id", "criterion", "score", "weight", "share", "contribution"]
-    ].copy()
-    parts.insert(2, "label", parts["criterion"].map(label))
-    wide = parts.pivot_table(
-        index="account_id", columns="criterion", values="score", aggfunc="first"
-    )
-    for c in crit:
-        table[c] = wide[c] if c in wide.columns else float("nan")
-    table["criteria"] = parts.groupby("account_id").size().reindex(table.index).fillna(0)
-    table["criteria"] = table["criteria"].astype(int)
+    parts = _parts(table, w, crit)
+    table["criteria"] = table[crit].notna().sum(axis=1).astype(int)
     table["tier_score"] = table.pop("tier_score").astype(float)
     table["suggested_tier"] = _suggest(table["tier_score"], settings.tier1_min, settings.tier2_min)
-    rank = {t: i for i, t in enumerate(TIERS, 1)}
-    a = table["assigned_tier"].map(rank)
-    s = table["suggested_tier"].map(rank)
-    fit = pd.Series(None, index=table.index, dtype=object)
-    fit[a.isna()] = "unassigned"
-    fit[a == s] = "match"
-    fit[a > s] = "under-served"
-    fit[a < s] = "over-served"
-    fit[s.isna()] = None
-    table["fit"] = fit
-    table["fit_text"] = fit.map(FIT_TEXT)
-    table = table.reset_index().sort_values(
+    table["fit"] = _fit(table["assigned_tier"], table["suggested_tier"])
+    table["fit_text"] = table["fit"].map(FIT_TEXT)
+    table = table.rename_axis("account_id").reset_index()
+    table = table.sort_values(
         ["tier_score", "ttm", "account_id"], ascending=[False, False, True], na_position="last"
     )
-    parts = parts.sort_values(["account_id", "contribution"], ascending=[True, False])
     return TierScores(
         table=table.reset_index(drop=True),
-        parts=parts.reset_index(drop=True),
+        parts=parts,
         weights={c: w[c] for c in crit},
         criteria=crit,
         quarter=qi,
@@ -345,65 +373,70 @@ def tier_heatmap(
 ) -> pd.DataFrame | Missing:
     """Tier x dimension table: index tier ('Tier 1'..'Tier 3', 'Unassigned'), one column per
     value of `dimension` (region / industry / owner / segment; '(none)' for blanks) and a last
-    column 'All'. Values: 'revenue' = Σ TTM(Q); 'nrr' = Σ TTM(Q) / Σ TTM(Q-4) over the cell's
-    accounts with TTM(Q-4) > 0 (NaN without such accounts); 'count' = number of accounts.
-    Tier: the assigned one, or the suggested one when `tiers` (a TierScores) is given."""
+    column 'All'. Values: 'revenue' = sum TTM(Q); 'nrr' = the cell's accounts' NRR(Q) from
+    `retention.cohort_retention` (settings.retention_basis, NaN where undefined: no cohort or
+    too short a history); 'count' = number of accounts. Q: `qi`, else the quarter `tiers`
+    was scored on, else the last complete one. Tier: the assigned one, or the suggested one
+    when `tiers` (a TierScores) is given."""
     if dimension not in HEATMAP_DIMENSIONS:
         raise ValueError(f"dimension must be one of {', '.join(HEATMAP_DIMENSIONS)}")
     if value not in HEATMAP_VALUES:
         raise ValueError(f"value must be one of {', '.join(HEATMAP_VALUES)}")
-    if not has_table(con, "accounts"):
-        return Missing("accounts", "no accounts sheet in this extract: tier heatmap not shown")
-    need_rev = value != "count"
-    if need_rev and not has_table(con, "revenue"):
-        return Missing("revenue", "no revenue in this extract: tier heatmap by revenue not shown")
-    fy = settings.fiscal_year_start_month
-    if need_rev:
-        if qi is None:
-            qi = tiers.quarter if tiers is not None and tiers.quarter is not None else None
-        if qi is None:
-            qi = period_context(con, settings).last_complete
-        if qi is None:
-            return Missing("revenue", "no complete quarter of revenue: tier heatmap not shown")
-        s0, e0 = ttm_bounds(qi, fy)
-        s1, e1 = ttm_bounds(qi - 4, fy)
-        # TTM(Q) = Σ amount in Q-3..Q; TTM(Q-4) = Σ amount in Q-7..Q-4 (one scan of revenue)
-        rev = (
-            "SELECT account_id, sum(amount) FILTER (WHERE date >= ? AND date <= ?) AS ttm, "
-            "sum(amount) FILTER (WHERE date >= ? AND date <= ?) AS ttm_prev FROM revenue "
-            "WHERE date >= ? AND date <= ? GROUP BY account_id"
-        )
-        params = [s0, e0, s1, e1, s1, e0]
-    else:
-        rev = "SELECT NULL::VARCHAR AS account_id, 0.0 AS ttm, 0.0 AS ttm_prev WHERE false"
-        params = []
+    miss = require(con, "accounts", "the tier heatmap")
+    if value != "count":
+        miss = miss or require(con, "revenue", f"the tier heatmap by {value}")
+    if miss:
+        return miss
     d = quote_ident(dimension)
-    # per account: its tier, its dimension value, TTM(Q), TTM(Q-4)
     df = frame(
         con,
-        f"SELECT a.account_id, a.tier, coalesce(nullif(trim(a.{d}), ''), '{NONE_LABEL}') AS dim, "
-        "coalesce(r.ttm, 0) AS ttm, coalesce(r.ttm_prev, 0) AS ttm_prev "
-        f"FROM accounts a LEFT JOIN ({rev}) r USING (account_id)",
-        params,
+        f"SELECT account_id, tier, coalesce(nullif(trim({d}), ''), '{NONE_LABEL}') AS dim "
+        "FROM accounts",
     )
     if tiers is not None:
         df["tier"] = df["account_id"].map(tiers.table.set_index("account_id")["suggested_tier"])
     df["tier"] = df["tier"].fillna(UNASSIGNED)
-    # NRR cell = Σ TTM(Q) / Σ TTM(Q-4) over the cell's accounts with TTM(Q-4) > 0
-    cohort = df["ttm_prev"] > 0
-    df["num"] = df["ttm"].where(cohort, 0.0)
-    df["den"] = df["ttm_prev"].where(cohort, 0.0)
-    all_df = df.assign(dim="All")
-    both = pd.concat([df, all_df], ignore_index=True)
-    g = both.groupby(["tier", "dim"])
-    if value == "revenue":
-        cell = g["ttm"].sum()
-    elif value == "count":
-        cell = g.size()
+    both = pd.concat([df, df.assign(dim="All")], ignore_index=True)
+    if value == "count":
+        cell = both.groupby(["tier", "dim"]).size()
     else:
-        sums = g[["num", "den"]].sum()
-        cell = (sums["num"] / sums["den"].where(sums["den"] > 0)).astype(float)
-    out = cell.unstack("dim")
+        if qi is None and tiers is not None:
+            qi = tiers.quarter
+        ctx = period_context(con, settings)
+        qi = ctx.last_complete if qi is None else qi
+        if qi is None:
+            return Missing("revenue", "no complete quarter of revenue: tier heatmap not shown")
+        cell = _revenue_cells(con, settings, both, qi, value, ctx)
+        if isinstance(cell, Missing):
+            return cell
+    return _layout(cell.unstack("dim"), dimension, value)
+
+
+def _revenue_cells(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    both: pd.DataFrame,
+    qi: int,
+    value: str,
+    ctx: PeriodContext,
+) -> pd.Series | Missing:
+    """Per (tier, dim) of `both` (account_id, tier, dim): sum TTM(qi), or NRR(qi) asked of
+    retention."""
+    if value == "nrr":
+        nrr = cohort_retention(con, settings, both, qi, ctx=ctx)
+        if isinstance(nrr, Missing):
+            return nrr
+        cells = both[["tier", "dim"]].drop_duplicates().merge(nrr, how="left")
+        return cells.set_index(["tier", "dim"])["nrr"].astype(float)
+    ttm = frame(
+        con, f"SELECT account_id, ttm FROM {account_quarters(con, settings)} WHERE q = ?", [qi]
+    )
+    both = both.merge(ttm, on="account_id", how="left").fillna({"ttm": 0.0})
+    return both.groupby(["tier", "dim"])["ttm"].sum()
+
+
+def _layout(out: pd.DataFrame, dimension: str, value: str) -> pd.DataFrame:
+    """Tiers in order, then other tiers; dimension values sorted, '(none)' and 'All' last."""
     dims = sorted(c for c in out.columns if c not in ("All", NONE_LABEL))
     dims += [c for c in (NONE_LABEL, "All") if c in out.columns]
     order = [t for t in (*TIERS, UNASSIGNED) if t in out.index]

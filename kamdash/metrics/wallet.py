@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from kamdash.core.db import frame, table_exists
+from kamdash.core.missing import Missing, require
 from kamdash.core.periods import (
     PeriodContext,
     period_context,
@@ -46,21 +47,23 @@ def share_of_wallet(
     settings: Settings,
     by: str | None = None,
     ctx: PeriodContext | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Missing:
     """Per quarter (every quarter of the period context), portfolio-wide or per group of `by`.
 
     Columns: [group], quarter, label, partial, share_of_wallet (= ttm_covered / wallet_covered,
     None without any covered account, and None before the first full TTM window), ttm_covered
     (sum TTM of active accounts with an estimate), wallet_covered (their sum of estimates), accounts_with_estimate,
     accounts_without_estimate (active accounts excluded for want of an estimate: "12 accounts
-    without a wallet estimate"). No `wallet` table: every share is None and every active
-    account counts as without an estimate.
+    without a wallet estimate"). Missing without a revenue or a wallet table.
     """
+    miss = require(con, "revenue", "share of wallet") or require(con, "wallet", "share of wallet")
+    if miss:
+        return miss
     ctx = ctx or period_context(con, settings)
     quarters = ctx.quarters()
     cols = ["quarter", "label", "partial", "share_of_wallet", "ttm_covered", "wallet_covered"]
     cols += ["accounts_with_estimate", "accounts_without_estimate"]
-    if not quarters or not table_exists(con, "revenue"):
+    if not quarters:
         return pd.DataFrame(columns=(["group"] if by else []) + cols)
     # the share-of-wallet aggregates are computed with the retention figures, in one pass
     df = retention(con, settings, by=by, ctx=ctx, with_wallet=True)
@@ -76,15 +79,19 @@ def account_share(
     settings: Settings,
     qi: int | None = None,
     ctx: PeriodContext | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Missing:
     """Per account for quarter qi (default: the last complete quarter): account_id,
     account_name, ttm, wallet (the applying estimate, None if none usable), wallet_date (None
     for an undated estimate), share (= ttm / wallet, None without an estimate), active
-    (ttm > 0). Accounts with TTM != 0 or an estimate; sorted by ttm desc, account_id."""
+    (ttm > 0). Accounts with TTM != 0 or an estimate; sorted by ttm desc, account_id.
+    Missing without a revenue or a wallet table."""
+    miss = require(con, "revenue", "share of wallet") or require(con, "wallet", "share of wallet")
+    if miss:
+        return miss
     ctx = ctx or period_context(con, settings)
     qi = ctx.last_complete if qi is None else qi
     cols = ["account_id", "account_name", "ttm", "wallet", "wallet_date", "share", "active"]
-    if qi is None or not table_exists(con, "revenue") or not table_exists(con, "wallet"):
+    if qi is None:
         return pd.DataFrame(columns=cols)
     aq = account_quarters(con, settings)
     names = (
@@ -122,7 +129,7 @@ def wallet_quadrants(
     settings: Settings,
     qi: int | None = None,
     ctx: PeriodContext | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Missing:
     """Wallet size vs share of wallet, per active account with an estimate (quarter qi,
     default the last complete one): account_id, account_name, wallet, ttm, share, quadrant.
 
@@ -133,6 +140,8 @@ def wallet_quadrants(
     "Maintain: small wallet, high share", "Monitor: small wallet, low share".
     """
     acc = account_share(con, settings, qi, ctx)
+    if isinstance(acc, Missing):
+        return acc
     acc = acc[acc["active"].astype(bool) & acc["wallet"].notna()].reset_index(drop=True)
     out = pd.DataFrame(
         {

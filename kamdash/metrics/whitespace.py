@@ -37,31 +37,13 @@ import numpy as np
 import pandas as pd
 
 from kamdash.core.db import frame, has_table, scalar, unfiltered
-from kamdash.core.missing import Missing
+from kamdash.core.fmt import money
+from kamdash.core.missing import Missing, require
 from kamdash.core.periods import period_context, ttm_bounds
 from kamdash.core.settings import Settings
 from kamdash.metrics import grid
 
 NO_BU = "(no business unit)"
-
-
-def fmt_money(x: float | None, currency: str = "$") -> str:
-    """Compact money: $850, $8.5k, $120k, $1.2M, $3.4B (negative with a minus sign)."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return ""
-    sign = "−" if x < 0 else ""
-    v = abs(float(x))
-    if v >= 999_500_000:
-        body = f"{v / 1e9:.1f}B"
-    elif v >= 999_500:
-        body = f"{v / 1e6:.1f}M"
-    elif v >= 9_995:
-        body = f"{v / 1e3:.0f}k"
-    elif v >= 1_000:
-        body = f"{v / 1e3:.1f}k"
-    else:
-        body = f"{v:.0f}"
-    return f"{sign}{currency}{body}"
 
 
 @dataclass
@@ -105,10 +87,9 @@ class Whitespace:
 
 
 def _checks(con: duckdb.DuckDBPyConnection) -> Missing | None:
-    if not has_table(con, "accounts"):
-        return Missing("accounts", "no accounts sheet in this extract: whitespace not shown")
-    if not has_table(con, "revenue"):
-        return Missing("revenue", "no revenue in this extract: whitespace not shown")
+    miss = require(con, "accounts", "whitespace") or require(con, "revenue", "whitespace")
+    if miss:
+        return miss
     if not scalar(con, "SELECT count(product) FROM revenue WHERE trim(product) <> ''"):
         return Missing(
             "revenue.product",
@@ -163,7 +144,7 @@ def whitespace(
     """The account x product whitespace of quarter `qi` (default: the last complete one), for
     the accounts of `accounts` (filtered when the cursor is), only `account_ids` if given.
 
-    Read from the cells precomputed when the snapshot was published (`derived.py`) when they
+    Read from the cells precomputed when the snapshot was published (`precompute.py`) when they
     were built for this quarter and these settings, else computed here (same SQL); for a
     snapshot opened read-only, every account's cells are then kept in memory (the last few
     quarter/settings combinations) and each view filters them."""
@@ -274,6 +255,34 @@ def cells_frame(
     peer figures (peer_group, n_ind, peers, buyers, med), pipeline and the reason text.
     Peers always come from the whole portfolio, so a row does not depend on `keep`."""
     start, end = ttm_bounds(qi, settings.fiscal_year_start_month)
+    sql = f"""
+        WITH {_peers_sql(con, settings)},
+        out AS (
+            SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, g.product,
+                   coalesce(g.spend, 0) AS ttm, coalesce(g.spend, 0) > 0 AS filled,
+                   CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
+                   g.n_ind,
+                   CASE WHEN g.by_industry THEN g.n_ind
+                        ELSE (SELECT n FROM n_active) - (g.ttm > 0)::INT END AS peers,
+                   coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
+                   CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
+                   coalesce(pp.pipeline, 0) AS pipeline
+            FROM cells g
+            LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
+            LEFT JOIN port_stats ps ON ps.product = g.product
+            LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
+        )
+        SELECT * FROM out WHERE {keep} ORDER BY account_id, product
+    """
+    df = frame(con, sql, [start, end, *(params or [])])
+    df["reason"] = _reasons(df, ~df["filled"], settings)
+    return df
+
+
+def _peers_sql(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """The CTEs of `cells_frame` up to the peer figures: ap (account x product TTM spend;
+    two parameters, the TTM window's first and last day), acct, active, n_active, prod,
+    npeers, grp, cells (account x product of the universe), ind_stats, port_stats, pipe."""
     # |ln TTM(p) - ln TTM(a)| <= ln f, with a hair of slack so exact factor bounds are peers
     lf = repr(math.log(float(settings.peer_size_factor)) + 1e-12)
     k = int(settings.peer_min_count)
@@ -282,8 +291,8 @@ def cells_frame(
     # (a RANGE window over ln TTM per industry and product: no account x account join),
     # else (fewer than peer_min_count) all other active accounts; potential(a, p) = median
     # TTM(peer, p) over the peers with TTM(peer, p) > 0.
-    sql = f"""
-        WITH ap AS (
+    return f"""
+        ap AS (
             SELECT account_id, nullif(trim(product), '') AS product, sum(amount) AS spend
             FROM {unfiltered(con, "revenue")}
             WHERE date >= ? AND date <= ? AND amount IS NOT NULL
@@ -325,27 +334,8 @@ def cells_frame(
             FROM ap s JOIN active USING (account_id)
             WHERE s.spend > 0 AND s.product IS NOT NULL GROUP BY s.product
         ),
-        pipe AS ({_pipeline_sql(con, False)}),
-        out AS (
-            SELECT g.account_id, g.account_name, g.industry, g.ttm AS account_ttm, g.product,
-                   coalesce(g.spend, 0) AS ttm, coalesce(g.spend, 0) > 0 AS filled,
-                   CASE WHEN g.by_industry THEN 'industry' ELSE 'portfolio' END AS peer_group,
-                   g.n_ind,
-                   CASE WHEN g.by_industry THEN g.n_ind
-                        ELSE (SELECT n FROM n_active) - (g.ttm > 0)::INT END AS peers,
-                   coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
-                   CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
-                   coalesce(pp.pipeline, 0) AS pipeline
-            FROM cells g
-            LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
-            LEFT JOIN port_stats ps ON ps.product = g.product
-            LEFT JOIN pipe pp ON pp.account_id = g.account_id AND pp.product = g.product
-        )
-        SELECT * FROM out WHERE {keep} ORDER BY account_id, product
+        pipe AS ({_pipeline_sql(con, False)})
     """
-    df = frame(con, sql, [start, end, *(params or [])])
-    df["reason"] = _reasons(df, ~df["filled"], settings)
-    return df
 
 
 def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Series:
@@ -357,7 +347,7 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
         return out.astype("str")
     cur = settings.currency
     uniq = d["med"].dropna().unique()
-    med = d["med"].map(dict(zip(uniq, (fmt_money(x, cur) for x in uniq), strict=True)))
+    med = d["med"].map(dict(zip(uniq, (money(x, cur) for x in uniq), strict=True)))
     med = med.fillna("").astype(str)
     buyers = d["buyers"].astype(int).map("{:,}".format)
     peers = d["peers"].astype(int).map("{:,}".format)
@@ -473,7 +463,7 @@ def business_unit_grid(
         np.where(within, df["med"], df["product"].map(acct_pot["potential"]).fillna(0.0)),
         np.nan,
     )
-    med = df["med"].map(lambda x: fmt_money(x, settings.currency)).astype(str)
+    med = df["med"].map(lambda x: money(x, settings.currency)).astype(str)
     r_within = (
         df["buyers"].astype(str)
         + " of "
