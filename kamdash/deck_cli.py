@@ -30,7 +30,8 @@ def cmd_qbr_deck(args: argparse.Namespace) -> int:
     from kamdash.core.periods import quarter_label
     from kamdash.core.settings import load_settings
     from kamdash.present.aliases import Aliases
-    from kamdash.present.deck import DeckError, accounts_for, qbr_deck, resolve_quarter
+    from kamdash.present.deck import qbr_deck
+    from kamdash.views.account_review import DeckError, accounts_for, resolve_quarter
 
     data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
     out = Path(args.out)

@@ -24,17 +24,11 @@ from kamdash.metrics.retention import account_growth
 from kamdash.metrics.wallet import account_share
 from kamdash.metrics.whitespace import whitespace
 from kamdash.present.aliases import Aliases
-from kamdash.present.deck import (
-    SLIDE_TITLES,
-    DeckError,
-    account_qbr_data,
-    accounts_for,
-    qbr_deck,
-    resolve_quarter,
-)
+from kamdash.present.deck import SLIDE_TITLES, closing_note, qbr_deck
 from kamdash.present.exports import to_csv_bytes
 from kamdash.store.load import load_extract
 from kamdash.store.snapshots import SnapshotStore
+from kamdash.views.account_review import DeckError, account_qbr_data, accounts_for, resolve_quarter
 from tests.helpers import canonical_db
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "kamdash_sample.xlsx"
@@ -106,10 +100,27 @@ def deck(data: bytes):
     return Presentation(io.BytesIO(data))
 
 
-def test_one_account_deck_slides_titles_and_engine_numbers(con, settings, account):
-    ctx = period_context(con, settings)
-    qi = ctx.last_complete
-    prs = deck(qbr_deck(con, settings, [account]))
+@pytest.fixture(scope="module")
+def one(con, settings, account):
+    """The one-account deck, read back."""
+    return deck(qbr_deck(con, settings, [account]))
+
+
+@pytest.fixture(scope="module")
+def qi(con, settings) -> int:
+    return period_context(con, settings).last_complete
+
+
+@pytest.fixture(scope="module")
+def qbrs(con, settings, account):
+    """The account's QBRs up to the as-of date, from the engine."""
+    q = qbr_scores(con, settings)
+    as_of = period_context(con, settings).as_of
+    return q[(q["account_id"] == account) & (q["date"].dt.date <= as_of)]
+
+
+def test_one_account_deck_slides_and_title(con, settings, account, one, qi):
+    prs = one
     name = frame(con, "SELECT account_name FROM accounts WHERE account_id = ?", [account]).iloc[
         0, 0
     ]
@@ -122,24 +133,28 @@ def test_one_account_deck_slides_titles_and_engine_numbers(con, settings, accoun
         con, "SELECT owner, tier FROM accounts WHERE account_id = ?", [account]
     ).iloc[0]
     assert owner in title_text and tier in title_text
-    assert quarter_label(qi) in title_text and ctx.as_of.isoformat() in title_text
+    as_of = period_context(con, settings).as_of
+    assert quarter_label(qi) in title_text and as_of.isoformat() in title_text
 
-    # scorecard: the engine's TTM, NRR, share of wallet and latest QBR score
+
+def test_scorecard_shows_the_engine_figures(con, settings, account, one, qi, qbrs):
     g = account_growth(con, settings, qi=qi)
     g = g[g["account_id"] == account].iloc[0]
     sh = account_share(con, settings, qi=qi)
     sh = sh[sh["account_id"] == account].iloc[0]
-    q = qbr_scores(con, settings)
-    q = q[(q["account_id"] == account) & (q["date"].dt.date <= ctx.as_of)]
-    score_text = " ".join(slide_texts(prs.slides[1]))
+    score_text = " ".join(slide_texts(one.slides[1]))
     assert fmt.money(g["ttm_now"]) in score_text
     assert fmt.pct(g["growth"]) in score_text
     assert fmt.pct(sh["share"]) in score_text
-    assert f"{q['score'].iloc[-1]:.1f}" in score_text
-    assert not charts(prs.slides[1])
+    assert f"{qbrs['score'].iloc[-1]:.1f}" in score_text
+    assert not charts(one.slides[1])
+    # the last four quarters of the trend chart add up to the TTM on the scorecard
+    rev_chart, _ = charts(one.slides[2])
+    assert sum(rev_chart.plots[0].series[0].values[-4:]) == pytest.approx(g["ttm_now"])
 
-    # trends: revenue column chart = rev(a, q) for Q-7..Q; QBR line chart = the scores
-    rev_chart, qbr_chart = charts(prs.slides[2])
+
+def test_revenue_chart_is_the_engine_grid_and_the_hand_sum(con, settings, account, one, qi):
+    rev_chart, _ = charts(one.slides[2])
     assert rev_chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED
     aq = account_quarters(con, settings)
     eng = frame(
@@ -160,8 +175,11 @@ def test_one_account_deck_slides_titles_and_engine_numbers(con, settings, accoun
     assert list(rev_chart.plots[0].series[0].values) == pytest.approx(
         [by_hand.get(x, 0.0) for x in range(qi - 7, qi + 1)]
     )
-    # the last four quarters add up to the TTM on the scorecard
-    assert sum(rev_chart.plots[0].series[0].values[-4:]) == pytest.approx(g["ttm_now"])
+
+
+def test_qbr_chart_has_the_scores_and_one_series_per_band(one, qbrs):
+    _, qbr_chart = charts(one.slides[2])
+    q = qbrs
     # a line chart: python-pptx names it by its first series, the plain score line; the
     # markers (RAG colours) belong to the band series
     assert qbr_chart.chart_type == XL_CHART_TYPE.LINE
@@ -176,8 +194,9 @@ def test_one_account_deck_slides_titles_and_engine_numbers(con, settings, accoun
         want = [s if r == band else None for s, r in zip(q["score"], q["rag"], strict=True)]
         assert list(ser.values) == pytest.approx(want)
 
-    # relationships: contacts by sentiment, and the engine's coverage figures
-    (sent_chart,) = charts(prs.slides[3])
+
+def test_relationship_slide_counts_contacts_by_sentiment(con, settings, account, one):
+    (sent_chart,) = charts(one.slides[3])
     assert sent_chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED
     cts = contacts(con, settings, account)
     cats = list(sent_chart.plots[0].categories)
@@ -189,12 +208,14 @@ def test_one_account_deck_slides_titles_and_engine_numbers(con, settings, accoun
     rel = relationships(con, settings)
     rel = rel[rel["account_id"] == account].iloc[0]
     assert vals[0] == rel["champions"] and vals[3] == rel["detractors"]
-    rel_text = " ".join(slide_texts(prs.slides[3]))
+    rel_text = " ".join(slide_texts(one.slides[3]))
     assert fmt.pct(rel["coverage"]) in rel_text
     assert ("Single-threaded" in rel_text) == bool(rel["single_threaded"])
 
-    # whitespace: the engine's top empty cells, biggest on top (bar charts draw bottom-up)
-    (ws_chart,) = charts(prs.slides[4])
+
+def test_whitespace_slide_has_the_engine_top_cells(con, settings, account, one, qi):
+    # biggest on top: bar charts draw their first category at the bottom
+    (ws_chart,) = charts(one.slides[4])
     assert ws_chart.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
     top = whitespace(con, settings, qi=qi).ranked()
     top = top[top["account_id"] == account].head(6)
@@ -202,12 +223,13 @@ def test_one_account_deck_slides_titles_and_engine_numbers(con, settings, accoun
     assert list(ws_chart.plots[0].series[0].values)[::-1] == pytest.approx(
         top["potential"].tolist()
     )
-    ws_text = " ".join(slide_texts(prs.slides[4]))
+    ws_text = " ".join(slide_texts(one.slides[4]))
     assert all(r in ws_text for r in top["reason"])
 
-    # commitments: latest QBR done / due and its notes
-    c_text = " ".join(slide_texts(prs.slides[5]))
-    last = q.iloc[-1]
+
+def test_commitments_slide_has_the_latest_qbr(one, qbrs):
+    c_text = " ".join(slide_texts(one.slides[5]))
+    last = qbrs.iloc[-1]
     assert f"{fmt.number(last['commitments_done'])} of {fmt.number(last['commitments_due'])}" in (
         c_text
     )
@@ -299,8 +321,9 @@ def test_hide_names_leaves_no_real_name_in_the_pptx_or_csv(con, settings, accoun
     assert not [n for n in real if n.casefold() in csv_text]
 
 
-def test_missing_tables_are_said_plainly(settings):
-    con = canonical_db(
+def tiny_extract():
+    """Two accounts, revenue only (no QBR, stakeholder or wallet sheet, no plan dates)."""
+    return canonical_db(
         accounts=[
             {"account_id": "A", "account_name": "Acme", "owner": "Kim", "tier": "Tier 1"},
             {"account_id": "B", "account_name": "Beta", "owner": "Kim", "tier": "Tier 2"},
@@ -312,15 +335,26 @@ def test_missing_tables_are_said_plainly(settings):
             for m in (3, 6, 9, 12)
         ],
     )
-    data = qbr_deck(con, settings, ["A"])
-    prs = deck(data)
-    assert [s.shapes.title.text for s in prs.slides] == ["Acme", *ACCOUNT_TITLES]
+
+
+def test_sections_the_extract_cannot_feed_are_left_out_and_named(settings):
+    prs = deck(qbr_deck(tiny_extract(), settings, ["A"]))
+    # no relationship or commitments slide; the QBR chart and the wallet / plan tiles are gone
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles == ["Acme", *(SLIDE_TITLES[k] for k in ("scorecard", "trends", "whitespace"))]
     all_text = " ".join(t for s in prs.slides for t in slide_texts(s))
-    assert "No QBR sheet in this extract" in all_text
-    assert "No stakeholder sheet in this extract" in all_text
-    assert "no wallet sheet in this extract" in all_text
-    assert "plan freshness not shown" in all_text
-    # the revenue chart is still there, with the hand-computed quarters
+    assert "sheet in this extract." not in all_text  # no slide says what it cannot show
+    assert "Share of wallet" not in all_text and "Plan freshness" not in all_text
+    # one closing line, on the account's last slide, names each left-out section and why
+    (note,) = [t for t in slide_texts(prs.slides[-1]) if t.startswith("Not in this deck: ")]
+    assert all_text.count("Not in this deck") == 1
+    assert (
+        "QBR scores, QBR score trend, commitments and notes (no QBR sheet in this extract)" in note
+    )
+    assert "relationship summary (no stakeholder sheet in this extract)" in note
+    assert "share of wallet (no wallet sheet in this extract)" in note
+    assert "plan freshness (no plan date (plan_updated) in the accounts sheet)" in note
+    # the revenue chart is still there, alone, with the hand-computed quarters
     (rev_chart,) = charts(prs.slides[2])
     assert list(rev_chart.plots[0].series[0].values) == pytest.approx(
         [103.0, 106.0, 109.0, 112.0] * 2
@@ -328,6 +362,51 @@ def test_missing_tables_are_said_plainly(settings):
     # TTM 2025Q4 = 103 + 106 + 109 + 112 = 430; NRR = 430 / 430 = 100%
     score_text = " ".join(slide_texts(prs.slides[1]))
     assert "$430" in score_text and "100%" in score_text
+
+
+def test_every_account_of_a_deck_gets_its_closing_line(settings):
+    prs = deck(qbr_deck(tiny_extract(), settings, ["A", "B"], heading="Kim"))
+    # overview + (title, scorecard, trends, whitespace) per account
+    assert len(prs.slides) == 1 + 2 * 4
+    last_of_each = [prs.slides[4], prs.slides[8]]
+    for s in last_of_each:
+        assert any(t.startswith("Not in this deck: ") for t in slide_texts(s))
+    others = [s for k, s in enumerate(prs.slides) if k not in (4, 8)]
+    assert not any("Not in this deck" in t for s in others for t in slide_texts(s))
+
+
+def test_a_full_extract_leaves_nothing_out(con, settings, account):
+    (d,) = account_qbr_data(con, settings, [account])
+    assert closing_note(d) is None
+
+
+def nrr_value_colour(slide) -> str:
+    (box,) = [sh for sh in slide.shapes if sh.has_text_frame and sh.text_frame.text == "100%"]
+    return str(box.text_frame.paragraphs[0].runs[0].font.color.rgb)
+
+
+def test_nrr_target_comes_from_the_settings(settings):
+    green, amber = fmt.RAG_COLORS["green"][1:].upper(), fmt.RAG_COLORS["amber"][1:].upper()
+    con = tiny_extract()
+    # NRR 100%: below the default 110% target (amber), above a 95% one (green)
+    default = deck(qbr_deck(con, settings, ["A"])).slides[1]
+    assert "target 110%" in " ".join(slide_texts(default))
+    assert nrr_value_colour(default) == amber
+    low = deck(qbr_deck(con, Settings(nrr_target=0.95), ["A"])).slides[1]
+    assert "target 95%" in " ".join(slide_texts(low))
+    assert nrr_value_colour(low) == green
+
+
+def test_a_plan_dated_after_the_as_of_date_is_shown_as_written(settings):
+    con = tiny_extract()
+    con.execute("UPDATE accounts SET plan_updated = DATE '2026-01-10' WHERE account_id = 'A'")
+    prs = deck(qbr_deck(con, settings, ["A"]))
+    score_text = " ".join(slide_texts(prs.slides[1]))
+    # as of 2025-12-15 (the latest revenue): a later plan is 0 days old, its date as written
+    assert "Plan freshness" in score_text and "0 days" in score_text
+    assert "plan updated 2026-01-10 (after the as-of date)" in score_text
+    note = " ".join(slide_texts(prs.slides[-1]))
+    assert "Not in this deck: " in note and "plan freshness" not in note
 
 
 def test_earlier_quarter_is_as_of_its_end(con, settings, account):

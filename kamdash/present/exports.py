@@ -9,7 +9,7 @@
   also written as an explicit string cell, never a formula.
 - Text with characters XLSX cannot hold (control characters other than tab / newline / CR)
   gets U+FFFD in their place instead of failing the export.
-- `aliases`: pass a `kamdash.aliases.Aliases` to hide names in the exported table.
+- `aliases`: pass a `kamdash.present.aliases.Aliases` to hide names in the exported table.
 
 CSV is UTF-8 with a byte-order mark (Excel then reads accents right) and CRLF line ends.
 """
@@ -74,13 +74,9 @@ def _cell(v):
         v = v.to_pydatetime()
     if isinstance(v, np.datetime64):
         v = pd.Timestamp(v).to_pydatetime()
-    if isinstance(v, dt.datetime):
-        if v.tzinfo is not None:
-            v = v.astimezone(dt.UTC).replace(tzinfo=None)
-        if v.time() == dt.time(0):
-            return v  # kept as a datetime; formatted as a date below
-        return v
-    if isinstance(v, dt.date):
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        v = v.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(v, dt.date):  # datetimes too: a column of midnights is written as dates
         return v
     if isinstance(v, bytes):
         v = v.decode("utf-8", "replace")

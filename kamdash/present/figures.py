@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -187,8 +188,9 @@ def _partial_note(fig: go.Figure, df: pd.DataFrame) -> None:
         )
 
 
-def retention_trend(df: pd.DataFrame, target: float = 1.10) -> go.Figure:
-    """Portfolio NRR and GRR per quarter (quarters without enough history left out)."""
+def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
+    """Portfolio NRR and GRR per quarter (quarters without enough history left out), with the
+    NRR target (settings.nrr_target) as a dashed line."""
     d = df[df["nrr"].notna()]
     if d.empty:
         return empty("Not enough history for NRR yet: it needs eight quarters of revenue")
@@ -225,14 +227,14 @@ def retention_trend(df: pd.DataFrame, target: float = 1.10) -> go.Figure:
 
 
 def retention_by_group(
-    df: pd.DataFrame, metric: str = "nrr", dim_label: str = "group", max_groups: int = 8
+    df: pd.DataFrame, metric: str = "nrr", dim_label: str = "group"
 ) -> go.Figure:
-    """NRR (or GRR) per quarter, one line per group (largest groups by TTM revenue first)."""
+    """NRR (or GRR) per quarter, one line per group of `df` (largest by TTM revenue first)."""
     d = df[df[metric].notna()]
     if d.empty:
         return empty("Not enough history for retention by group yet")
     last = d[d["quarter"] == d["quarter"].max()].sort_values("ttm_revenue", ascending=False)
-    groups = list(last["group"])[:max_groups]
+    groups = list(last["group"])
     fig = go.Figure()
     for i, g in enumerate(groups):
         gd = d[d["group"] == g]
@@ -380,8 +382,33 @@ def wallet_quadrant(
                 "TTM %{customdata[1]}<br>Share %{y:.0%}<extra>" + q + "</extra>",
             )
         )
-    top = d.nlargest(n_labels, "ttm")
-    # spread the labels of neighbouring bubbles: alternate sides and heights
+    _quadrant_labels(fig, d.nlargest(n_labels, "ttm"))
+    if wallet_median:
+        fig.add_vline(x=wallet_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
+    if share_median is not None:
+        fig.add_hline(y=share_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
+    _quadrant_corners(fig)
+    lo, hi = float(d["wallet"].min()), float(d["wallet"].max())
+    ticks = [
+        10**e * m
+        for e in range(int(math.floor(math.log10(lo))), int(math.ceil(math.log10(hi))) + 1)
+        for m in (1, 3)
+        if lo / 3 <= 10**e * m <= hi * 3
+    ]
+    fig.update_xaxes(
+        type="log",
+        title="Wallet estimate (log scale)",
+        tickvals=ticks,
+        ticktext=[fmt.money(t, currency) for t in ticks],
+    )
+    fig.update_yaxes(title="Share of wallet", tickformat=".0%")
+    fig = _layout(fig, "Wallet size vs share of wallet", height=440)
+    return fig
+
+
+def _quadrant_labels(fig: go.Figure, top: pd.DataFrame) -> None:
+    """Name the given accounts' bubbles, spreading neighbours' labels: alternate sides and
+    heights."""
     offsets = [
         (40, -28),
         (-40, -28),
@@ -406,10 +433,9 @@ def wallet_quadrant(
             font=dict(size=11),
             bgcolor="rgba(255,255,255,0.8)",
         )
-    if wallet_median:
-        fig.add_vline(x=wallet_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
-    if share_median is not None:
-        fig.add_hline(y=share_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
+
+
+def _quadrant_corners(fig: go.Figure) -> None:
     corners = (
         (0.99, 0.02, "right", "bottom", "GROW: large wallet, low share"),
         (0.99, 0.98, "right", "top", "DEFEND"),
@@ -428,22 +454,6 @@ def wallet_quadrant(
             showarrow=False,
             font=dict(size=11, color=fmt.NEUTRAL),
         )
-    lo, hi = float(d["wallet"].min()), float(d["wallet"].max())
-    ticks = [
-        10**e * m
-        for e in range(int(math.floor(math.log10(lo))), int(math.ceil(math.log10(hi))) + 1)
-        for m in (1, 3)
-        if lo / 3 <= 10**e * m <= hi * 3
-    ]
-    fig.update_xaxes(
-        type="log",
-        title="Wallet estimate (log scale)",
-        tickvals=ticks,
-        ticktext=[fmt.money(t, currency) for t in ticks],
-    )
-    fig.update_yaxes(title="Share of wallet", tickformat=".0%")
-    fig = _layout(fig, "Wallet size vs share of wallet", height=440)
-    return fig
 
 
 # -- Tiers -------------------------------------------------------------------------------------
@@ -461,18 +471,13 @@ def _heat_text(v, value: str, currency: str) -> str:
     return f"{int(v):,}"
 
 
-def tier_heatmap(
-    grid: pd.DataFrame, value: str, dim_label: str, currency: str = "$", max_cols: int = 12
-) -> go.Figure:
+def tier_heatmap(grid: pd.DataFrame, value: str, dim_label: str, currency: str = "$") -> go.Figure:
     """Tier (rows) x dimension (columns) heatmap of revenue, NRR or account counts; each cell
     labelled. The 'All' column is dropped (row totals go in the row labels)."""
     g = grid.drop(columns=[c for c in grid.columns if c == "All"])
     if g.empty or not len(g.columns):
         return empty("Nothing to show for these filters")
     totals = grid["All"] if "All" in grid.columns else None
-    if len(g.columns) > max_cols:  # keep the largest columns (by revenue/count) readable
-        keep = (g.fillna(0).abs().sum() if value != "nrr" else g.notna().sum()).nlargest(max_cols)
-        g = g[[c for c in g.columns if c in keep.index]]
     rows_lab = [
         f"{t}  ({_heat_text(totals[t], value, currency)})" if totals is not None else str(t)
         for t in g.index
@@ -709,125 +714,120 @@ def whitespace_grid(
     p = potential.reindex(index=ttm.index, columns=cols).to_numpy(dtype=float)
     pl = pipeline.reindex(index=ttm.index, columns=cols).fillna(0).to_numpy(dtype=float)
     filled = t > 0
-    z_fill = [
-        [v if f else None for v, f in zip(r, fr, strict=True)]
-        for r, fr in zip(t, filled, strict=True)
-    ]
-    z_pot = [
-        [(v if (not f and v == v and v > 0) else None) for v, f in zip(r, fr, strict=True)]
-        for r, fr in zip(p, filled, strict=True)
-    ]
-    txt_fill = [
-        [fmt.money(v, currency) if f else "" for v, f in zip(r, fr, strict=True)]
-        for r, fr in zip(t, filled, strict=True)
-    ]
+    has_pot = ~filled & (p > 0)  # NaN compares False: no potential
     txt_pot = [
-        [
-            ("" if f else (f"<i>+{fmt.money(v, currency)}</i>" if v == v and v > 0 else "·"))
-            for v, f in zip(r, fr, strict=True)
-        ]
-        for r, fr in zip(p, filled, strict=True)
+        ["" if f else (f"<i>+{fmt.money(v, currency)}</i>" if h else "·") for v, f, h in cells]
+        for cells in np.stack([p, filled, has_pot], axis=-1).tolist()
     ]
-    xs = list(range(len(cols)))
-    ys = list(range(len(ttm.index)))
+    xs, ys = list(range(len(cols))), list(range(len(ttm.index)))
+    cells = [[[row_labels[i], cols[j]] for j in xs] for i in ys]
     fig = go.Figure()
-    # empty cells first (a pale grey base under everything, then potential in oranges)
+    # a pale grey base under the empty cells, then potential in oranges, then revenue in blues
     fig.add_trace(
-        go.Heatmap(
-            z=[[0 if not f else None for f in fr] for fr in filled],
-            x=xs,
-            y=ys,
+        _grid_layer(
+            _where(np.zeros_like(t), ~filled),
+            xs,
+            ys,
             colorscale=[[0, "#f4f5f7"], [1, "#f4f5f7"]],
-            showscale=False,
-            xgap=2,
-            ygap=2,
             hoverinfo="skip",
         )
     )
     fig.add_trace(
-        go.Heatmap(
-            z=z_pot,
-            x=xs,
-            y=ys,
+        _grid_layer(
+            _where(p, has_pot),
+            xs,
+            ys,
             text=txt_pot,
-            texttemplate="%{text}",
-            textfont=dict(size=12),
             colorscale=fmt.SCALE_POTENTIAL,
-            zmin=0,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            customdata=[[[row_labels[i], cols[j]] for j in xs] for i in ys],
+            customdata=cells,
             hovertemplate="%{customdata[0]} · %{customdata[1]}<br>not bought; potential %{text}"
             "<extra></extra>",
         )
     )
     fig.add_trace(
-        go.Heatmap(
-            z=z_fill,
-            x=xs,
-            y=ys,
-            text=txt_fill,
-            texttemplate="%{text}",
-            textfont=dict(size=12),
+        _grid_layer(
+            _where(t, filled),
+            xs,
+            ys,
+            text=[
+                [fmt.money(v, currency) if f else "" for v, f in zip(r, fr, strict=True)]
+                for r, fr in zip(t, filled, strict=True)
+            ],
             colorscale=fmt.SCALE_REVENUE,
-            zmin=0,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            customdata=[[[row_labels[i], cols[j]] for j in xs] for i in ys],
+            customdata=cells,
             hovertemplate="%{customdata[0]} · %{customdata[1]}<br>TTM revenue %{text}"
             "<extra></extra>",
         )
     )
-    # the text of empty cells is drawn by the potential layer; cells without potential get '·'
-    px, py, ptxt = [], [], []
-    for i in ys:
-        for j in xs:
-            if txt_pot[i][j] == "·":
-                px.append(j)
-                py.append(i)
-                ptxt.append("·")
-    if px:
+    _no_potential_dots(fig, txt_pot)
+    _pipeline_marks(fig, pl, row_labels, cols, currency)
+    _grid_axes(fig, cols, row_labels)
+    fig = _layout(fig, title, height=130 + 30 * len(ys), showlegend=False)
+    fig.update_layout(margin=dict(t=90))
+    return fig
+
+
+def _where(values: np.ndarray, mask: np.ndarray) -> list[list[float | None]]:
+    """`values` as nested lists, None where `mask` is False (a transparent heatmap cell)."""
+    return [
+        [float(v) if m else None for v, m in zip(r, mr, strict=True)]
+        for r, mr in zip(values, mask, strict=True)
+    ]
+
+
+def _grid_layer(z, xs, ys, text=None, **kw) -> go.Heatmap:
+    """One layer of the whitespace grid: cells without a value (None) are left transparent."""
+    if text is not None:
+        kw.update(text=text, texttemplate="%{text}", textfont=dict(size=12), zmin=0)
+    return go.Heatmap(z=z, x=xs, y=ys, showscale=False, xgap=2, ygap=2, **kw)
+
+
+def _no_potential_dots(fig: go.Figure, txt_pot: list[list[str]]) -> None:
+    """A grey '·' on empty cells without potential (the potential layer leaves them blank)."""
+    at = [(j, i) for i, r in enumerate(txt_pot) for j, v in enumerate(r) if v == "·"]
+    if at:
         fig.add_trace(
             go.Scatter(
-                x=px,
-                y=py,
+                x=[j for j, _ in at],
+                y=[i for _, i in at],
                 mode="text",
-                text=ptxt,
+                text=["·"] * len(at),
                 textfont=dict(color="#9aa5b1", size=14),
                 hoverinfo="skip",
                 showlegend=False,
             )
         )
-    mx, my, mtxt = [], [], []
-    for i in ys:
-        for j in xs:
-            if pl[i][j] > 0:
-                mx.append(j + 0.36)
-                my.append(i - 0.28)
-                mtxt.append(
-                    f"{row_labels[i]} · {cols[j]}: open pipeline {fmt.money(pl[i][j], currency)}"
-                )
-    if mx:
-        fig.add_trace(
-            go.Scatter(
-                x=mx,
-                y=my,
-                mode="markers",
-                marker=dict(
-                    symbol="diamond", size=9, color="#8e44ad", line=dict(color="white", width=1)
-                ),
-                name="Open pipeline",
-                text=mtxt,
-                hovertemplate="%{text}<extra></extra>",
-            )
+
+
+def _pipeline_marks(fig, pl, row_labels: Sequence[str], cols: list, currency: str) -> None:
+    """A ◆ in the top-right corner of each cell with open pipeline."""
+    at = [(i, j) for i in range(len(pl)) for j in range(len(cols)) if pl[i][j] > 0]
+    if not at:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[j + 0.36 for _, j in at],
+            y=[i - 0.28 for i, _ in at],
+            mode="markers",
+            marker=dict(
+                symbol="diamond", size=9, color="#8e44ad", line=dict(color="white", width=1)
+            ),
+            name="Open pipeline",
+            text=[
+                f"{row_labels[i]} · {cols[j]}: open pipeline {fmt.money(pl[i][j], currency)}"
+                for i, j in at
+            ],
+            hovertemplate="%{text}<extra></extra>",
         )
+    )
+
+
+def _grid_axes(fig: go.Figure, cols: list, row_labels: Sequence[str]) -> None:
     # many products: narrower columns, so shorter lines and a smaller font keep the level
     # labels apart (10 products at 1280 px: ~60 px a column)
     crowded = len(cols) > 8
     fig.update_xaxes(
-        tickvals=xs,
+        tickvals=list(range(len(cols))),
         ticktext=[_wrap(c, 8 if crowded else 11) for c in cols],
         tickfont=dict(size=11 if crowded else 12),
         side="top",
@@ -836,14 +836,11 @@ def whitespace_grid(
         tickangle=0,
     )
     fig.update_yaxes(
-        tickvals=ys,
+        tickvals=list(range(len(row_labels))),
         ticktext=[fmt.short(r, 28) for r in row_labels],
         autorange="reversed",
         showgrid=False,
     )
-    fig = _layout(fig, title, height=130 + 30 * len(ys), showlegend=False)
-    fig.update_layout(margin=dict(t=90))
-    return fig
 
 
 # -- QBR ---------------------------------------------------------------------------------------
