@@ -22,15 +22,23 @@ import streamlit as st
 
 from kamdash.core import fmt
 from kamdash.core.db import has_table, scalar
-from kamdash.core.periods import PeriodContext, label_to_quarter, period_context
+from kamdash.core.missing import Missing
+from kamdash.core.periods import AsOf, PeriodContext, as_of, label_to_quarter, period_context
 from kamdash.core.settings import Settings, load_settings
 from kamdash.present import exports
 from kamdash.present.aliases import Aliases, new_salt, passthrough
+from kamdash.store.filters import Filters, filter_options, scoped
 from kamdash.store.snapshots import SnapshotStore, open_snapshot
 
-FILTER_KEYS = ("owner", "team", "region", "industry", "tier")
-FILTER_LABELS = {"owner": "KAM (owner)", "team": "Team", "region": "Region"}
-URL_KEYS = (*FILTER_KEYS, "period", "anon", "present")
+# Sidebar filters: widget (and URL) key -> (`Filters` field, label).
+FILTERS = {
+    "owner": ("owners", "KAM (owner)"),
+    "team": ("teams", "Team"),
+    "region": ("regions", "Region"),
+    "industry": ("industries", "Industry"),
+    "tier": ("tiers", "Tier"),
+}
+URL_KEYS = (*FILTERS, "period", "anon", "present")
 # Tighter page top and headings so a 1280x720 screen shows the figures, not the padding.
 CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
@@ -58,19 +66,29 @@ PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "las
 
 @dataclass
 class Frame:
-    """What a page needs: a filtered cursor, settings, the period context and the chosen quarter."""
+    """What a page needs: this run's filtered cursor, settings, periods and the chosen quarter.
 
-    con: duckdb.DuckDBPyConnection  # filtered (temp views shadow the canonical tables)
-    base: duckdb.DuckDBPyConnection  # unfiltered cursor of the same snapshot
+    `con` is the run's own cursor (its temp views apply the sidebar filters); it belongs to the
+    session's thread and is never shared. `cursor()` gives a new unfiltered cursor of the same
+    snapshot, for portfolio-wide figures and for work done after the run (a deck built when
+    its button is clicked).
+    """
+
+    con: duckdb.DuckDBPyConnection
     settings: Settings
     periods: PeriodContext
+    as_of: AsOf
     quarter: int | None  # chosen quarter index (default: last complete)
     snapshot_id: str
-    filters: object
+    filters: Filters
+    snapshot: duckdb.DuckDBPyConnection = field(repr=False)  # cached, shared: cursors only
     anonymous: bool = False  # hide account and contact names (client-facing screen share)
     present: bool = False  # presentation mode: no sidebar, larger type
     names: Aliases = field(default_factory=passthrough)  # how names are shown (aliases)
-    root: duckdb.DuckDBPyConnection | None = None  # the cached connection (deferred exports)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new unfiltered cursor of the snapshot (one per caller: cursors are not shared)."""
+        return self.snapshot.cursor()
 
     @property
     def currency(self) -> str:
@@ -103,10 +121,6 @@ class Frame:
     def text(self, s):
         """Free text (notes, reasons, messages) with every known name replaced when hidden."""
         return self.names.text(s)
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh unfiltered cursor (for work done outside the script run, e.g. a deck)."""
-        return (self.root or self.base).cursor()
 
 
 def store() -> SnapshotStore:
@@ -143,84 +157,108 @@ def _settings(data_dir: str) -> Settings:
 def frame() -> Frame | None:
     """Open the current snapshot for this run and draw the global filters in the sidebar.
     Returns None (after nothing else) when nothing is published yet."""
-    from kamdash.store.filters import Filters, filter_options, scoped
-
     s = store()
     sid = s.current_id()
     if sid is None:
         return None
-    root = _connection(str(s.path(sid)))
-    base = root.cursor()
+    snapshot = _connection(str(s.path(sid)))
+    base = snapshot.cursor()
     settings = _settings(str(s.data_dir))
-    opts = filter_options(base)
-    chosen: dict[str, list[str]] = {}
     with st.sidebar:
-        st.markdown("**Filters**")
-        for key in FILTER_KEYS:
-            values = opts.get(key + "s", [])
-            if not values:
-                continue
-            chosen[key] = st.multiselect(
-                FILTER_LABELS.get(key, key.title()),
-                values,
-                key=key,
-                bind="query-params",
-                persist_state="session",
-                placeholder="All",
-            )
-    f = Filters(
-        owners=tuple(chosen.get("owner", ())),
-        teams=tuple(chosen.get("team", ())),
-        regions=tuple(chosen.get("region", ())),
-        industries=tuple(chosen.get("industry", ())),
-        tiers=tuple(chosen.get("tier", ())),
-    )
-    con = scoped(base, f)
-    pc = period_context(base, settings)
-    quarter = pc.last_complete
-    if pc.quarters():
-        labels = [pc.label(q) for q in reversed(pc.quarters())]
-        default = (
-            labels.index(pc.label(pc.last_complete)) if pc.last_complete in pc.quarters() else 0
-        )
-        partial = pc.label(pc.current) if pc.current != pc.last_complete else None
-        with st.sidebar:
-            label = st.selectbox(
-                "Quarter",
-                labels,
-                index=default,
-                key="period",
-                bind="query-params",
-                persist_state="session",
-                help="The quarter every page reports on (trailing twelve months ending with it).",
-                format_func=lambda x: x + (" (partial)" if x == partial else ""),
-            )
-        quarter = label_to_quarter(label, settings.fiscal_year_start_month)
-    with st.sidebar:
-        anonymous = st.toggle(
-            "Hide names",
-            key="anon",
-            bind="query-params",
-            persist_state="session",
-            help="For client-facing screen shares: account and contact names are replaced by "
-            "neutral aliases (Account K7, Contact C12) on every page, figure and download. "
-            "Kept in the page address, so a shared link keeps names hidden.",
-        )
-        present = st.toggle(
-            "Presentation mode",
-            key="present",
-            bind="query-params",
-            persist_state="session",
-            help="Full screen for a screen-shared review: no sidebar, larger type; on the QBR "
-            "page, previous / next account buttons. Kept in the page address.",
-        )
-        source = ""
-        if has_table(base, "_meta"):
-            src = scalar(base, "SELECT value FROM _meta WHERE key = 'revenue_source'")
-            source = " · revenue taken from won opportunities" if src == "opportunities" else ""
-        st.caption(f"Snapshot `{sid}` · data as of {pc.as_of or 'n/a'}{source}")
+        filters = _filters(filter_options(base))
+        pc = period_context(base, settings)
+        quarter = _quarter(pc, settings)
+        anonymous, present = _toggles()
+        dates = as_of(base, settings)
+        st.caption(_data_caption(base, sid, dates))
     names = _aliases(str(s.path(sid)), session_salt()) if anonymous else passthrough()
-    return Frame(con, base, settings, pc, quarter, sid, f, anonymous, present, names, root)
+    return Frame(
+        scoped(base, filters),
+        settings,
+        pc,
+        dates,
+        quarter,
+        sid,
+        filters,
+        snapshot,
+        anonymous,
+        present,
+        names,
+    )
+
+
+def _filters(options: dict[str, list[str]]) -> Filters:
+    """One multiselect per filter that has values; the chosen values as `Filters`."""
+    st.markdown("**Filters**")
+    chosen = {}
+    for key, (name, label) in FILTERS.items():
+        if options[name]:
+            chosen[name] = tuple(
+                st.multiselect(
+                    label,
+                    options[name],
+                    key=key,
+                    bind="query-params",
+                    persist_state="session",
+                    placeholder="All",
+                )
+            )
+    return Filters(**chosen)
+
+
+def _quarter(pc: PeriodContext, settings: Settings) -> int | None:
+    """The quarter every page reports on (default: the last complete one)."""
+    if not pc.quarters():
+        return pc.last_complete
+    labels = [pc.label(q) for q in reversed(pc.quarters())]
+    default = labels.index(pc.label(pc.last_complete)) if pc.last_complete in pc.quarters() else 0
+    partial = pc.label(pc.current) if pc.current != pc.last_complete else None
+    label = st.selectbox(
+        "Quarter",
+        labels,
+        index=default,
+        key="period",
+        bind="query-params",
+        persist_state="session",
+        help="The quarter every page reports on (trailing twelve months ending with it).",
+        format_func=lambda x: x + (" (partial)" if x == partial else ""),
+    )
+    return label_to_quarter(label, settings.fiscal_year_start_month)
+
+
+def _toggles() -> tuple[bool, bool]:
+    anonymous = st.toggle(
+        "Hide names",
+        key="anon",
+        bind="query-params",
+        persist_state="session",
+        help="For client-facing screen shares: account and contact names are replaced by "
+        "neutral aliases (Account K7, Contact C12) on every page, figure and download. "
+        "Kept in the page address, so a shared link keeps names hidden.",
+    )
+    present = st.toggle(
+        "Presentation mode",
+        key="present",
+        bind="query-params",
+        persist_state="session",
+        help="Full screen for a screen-shared review: no sidebar, larger type; on the QBR "
+        "page, previous / next account buttons. Kept in the page address.",
+    )
+    return anonymous, present
+
+
+def _data_caption(base: duckdb.DuckDBPyConnection, sid: str, a: AsOf) -> str:
+    """Snapshot, the two dates of the as-of rule (activity only when later) and the source."""
+    text = f"Snapshot `{sid}` · revenue to {fmt.day(a.date)}"
+    if a.date is not None and a.activity is not None and fmt.as_date(a.activity) > a.date:
+        text += f" · activity to {fmt.day(a.activity)}"
+    if a.user_set:
+        text += " (as-of date set in settings)"
+    if has_table(base, "_meta"):
+        src = scalar(base, "SELECT value FROM _meta WHERE key = 'revenue_source'")
+        if src == "opportunities":
+            text += " · revenue taken from won opportunities"
+    return text
 
 
 def leave_pages_dir_mode() -> None:
@@ -292,8 +330,6 @@ def missing(message) -> None:
 
 
 def is_missing(x) -> bool:
-    from kamdash.core.missing import Missing
-
     return isinstance(x, Missing)
 
 
@@ -324,11 +360,6 @@ def link_query(**params) -> str:
 
 def qbr_url(account_id) -> str:
     return "qbr?" + link_query(account=account_id)
-
-
-# Kept for callers of the first frame (formatting lives in kamdash.fmt).
-money = fmt.money
-pct = fmt.pct
 
 
 def account_names(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:

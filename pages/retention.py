@@ -4,10 +4,8 @@ import streamlit as st
 
 from kamdash import ui
 from kamdash.core import fmt
-from kamdash.core.db import has_table
-from kamdash.metrics.retention import retention, revenue_bridge
-from kamdash.metrics.wallet import share_of_wallet, wallet_quadrants
 from kamdash.present import figures
+from kamdash.views import retention as view
 
 DIMENSIONS = {
     "tier": "Tier",
@@ -16,26 +14,25 @@ DIMENSIONS = {
     "owner": "KAM (owner)",
     "team": "Team",
 }
+KINDS = {"ttm": "TTM vs TTM", "quarter": "Quarter vs quarter"}
 
 f = ui.page("Retention & wallet")
 q, s, ctx = f.quarter, f.settings, f.periods
-if q is None:
-    ui.missing("no revenue in this extract (no revenue sheet and no won opportunities)")
+ret = view.trend(f.con, s, ctx, q)
+if ui.is_missing(ret):
+    ui.missing(ret)
     st.stop()
 basis = "trailing twelve months" if s.retention_basis == "ttm" else "quarter vs same quarter"
 st.caption(f"Up to **{f.quarter_label()}** · retention on a {basis} basis.")
 
 st.subheader("Net and gross revenue retention")
-ret = retention(f.con, s, ctx=ctx)
-ret = ret[ret["quarter"] <= q]
-ui.plot(figures.retention_trend(ret), key="nrr_trend")
+ui.plot(figures.retention_trend(ret, s.nrr_target), key="nrr_trend")
 if ret["nrr"].notna().sum() == 0:
     st.caption("NRR needs eight quarters of history (TTM now vs TTM a year before).")
 c1, c2 = st.columns([1, 1])
-dims = [d for d in DIMENSIONS if d != "team" or has_table(f.con, "team")]
 by = c1.selectbox(
     "Split by",
-    dims,
+    view.dimensions(f.con),
     format_func=DIMENSIONS.get,
     key="ret_by",
     bind="query-params",
@@ -50,59 +47,58 @@ metric = c2.radio(
     bind="query-params",
     persist_state="session",
 )
-grouped = retention(f.con, s, by=by, ctx=ctx)
-grouped = grouped[grouped["quarter"] <= q]
-n_groups = grouped["group"].nunique()
-ui.plot(figures.retention_by_group(grouped, metric, DIMENSIONS[by].lower()), key="nrr_by")
-if n_groups > 8:
-    st.caption(f"The 8 largest of {n_groups} groups by TTM revenue are drawn.")
+grouped = view.by_group(f.con, s, ctx, q, by, metric)
+ui.plot(figures.retention_by_group(grouped.table, metric, DIMENSIONS[by].lower()), key="nrr_by")
+if grouped.groups > view.GROUPS_DRAWN:
+    st.caption(
+        f"The {view.GROUPS_DRAWN} largest of {grouped.groups} groups by TTM revenue are drawn."
+    )
 
 st.subheader("Revenue bridge")
-kinds = {"ttm": "TTM vs TTM", "quarter": "Quarter vs quarter"}
 c1, c2 = st.columns([1, 1])
 kind = c1.radio(
     "Compare",
-    list(kinds),
-    format_func=kinds.get,
+    list(KINDS),
+    format_func=KINDS.get,
     horizontal=True,
     key="bridge_kind",
     bind="query-params",
     persist_state="session",
 )
-earlier = [qq for qq in ctx.quarters() if qq < q and (kind == "quarter" or qq - 3 >= ctx.first)]
-if not earlier:
-    st.info("The extract has no earlier period to bridge from.", icon=":material/info:")
+starts, default = view.bridge_starts(ctx, q, kind)
+if not starts:
+    ui.missing("the extract has no earlier period to bridge from")
 else:
-    labels = [ctx.label(qq) for qq in reversed(earlier)]
-    default = ctx.label(q - 4) if ctx.label(q - 4) in labels else labels[-1]
-    start_label = c2.selectbox(
-        "From",
-        labels,
-        index=labels.index(default),
-        key="bridge_from",
-        bind="query-params",
-        persist_state="session",
-        help=f"The bridge runs from this period to {ctx.label(q)} (the quarter in the sidebar).",
-    )
-    start = earlier[len(earlier) - 1 - labels.index(start_label)]
-    b = revenue_bridge(f.con, s, start, q, kind=kind)
-    ui.plot(figures.revenue_bridge(b.totals, b.start_label, b.end_label, f.currency), key="bridge")
-    counts = b.counts()
-    st.caption(
-        " · ".join(
-            f"{counts[c]:,} {c}"
-            for c in ("new", "expansion", "reactivation", "contraction", "churn")
+    labels = {ctx.label(x): x for x in starts}
+    start = labels[
+        c2.selectbox(
+            "From",
+            list(labels),
+            index=starts.index(default),
+            key="bridge_from",
+            bind="query-params",
+            persist_state="session",
+            help=f"The bridge runs from this period to {ctx.label(q)} (the quarter in the sidebar).",
         )
+    ]
+    b = view.bridge(f.con, s, start, q, kind)
+    ui.plot(
+        figures.revenue_bridge(
+            b.bridge.totals, b.bridge.start_label, b.bridge.end_label, f.currency
+        ),
+        key="bridge",
+    )
+    st.caption(
+        " · ".join(f"{b.counts[c]:,} {c}" for c in view.MOVEMENTS)
         + " accounts. "
         + ("TTM windows ending with each quarter." if kind == "ttm" else "Single quarters.")
     )
-    top = b.accounts.head(10)
+    top = b.movements
     if len(top):
-        with st.expander("Largest movements (top 10 accounts)"):
-            names = dict(zip(*ui.account_names(f.con), strict=False))
+        with st.expander(f"Largest movements (top {view.MOVEMENTS_SHOWN} accounts)"):
             ui.table(
                 {
-                    "Account": [f.name(a, names.get(a)) for a in top["account_id"]],
+                    "Account": f.labels(top["account_id"], top["account_name"]),
                     "Start": [f.money(v) for v in top["start"]],
                     "End": [f.money(v) for v in top["end"]],
                     "Change": [fmt.signed_money(v, f.currency) for v in top["change"]],
@@ -114,33 +110,29 @@ else:
             )
 
 st.subheader("Share of wallet")
-if not has_table(f.con, "wallet"):
-    ui.missing("no wallet sheet in this extract: share of wallet not shown")
-else:
-    sow = share_of_wallet(f.con, s, ctx=ctx)
-    sow = sow[sow["quarter"] <= q]
-    # a TTM window reaching before the first quarter of data is incomplete: not drawn
-    sow = sow[sow["quarter"] - 3 >= ctx.first]
-    ui.plot(figures.sow_trend(sow), key="sow_trend")
-    last = sow[sow["quarter"] == q]
-    if len(last) and int(last["accounts_without_estimate"].iloc[0]):
-        st.caption(
-            f"{int(last['accounts_without_estimate'].iloc[0])} active accounts have no "
-            "wallet estimate and are left out of the share."
-        )
-    quad = wallet_quadrants(f.con, s, qi=q, ctx=ctx)
-    n_labels = st.slider("Label the largest accounts", 0, 12, 6, key="quad_labels")
-    fig = figures.wallet_quadrant(
-        quad,
-        quad.attrs.get("wallet_median"),
-        quad.attrs.get("share_median"),
-        labels=f.labels(quad["account_id"], quad["account_name"]),
-        n_labels=n_labels,
-        currency=f.currency,
-    )
-    ui.plot(fig, key="quadrant")
+w = view.wallet(f.con, s, ctx, q)
+if ui.is_missing(w):
+    ui.missing(w)
+    st.stop()
+ui.plot(figures.sow_trend(w.trend), key="sow_trend")
+if w.without_estimate:
     st.caption(
-        "Dashed lines: the medians of wallet and share over these accounts. Bubble size: "
-        "TTM revenue. Shares above 150% are drawn at 150%. Share of wallet is drawn from the "
-        "first quarter with a full twelve months of data."
+        f"{w.without_estimate} active accounts have no wallet estimate and are left out of "
+        "the share."
     )
+quad = w.quadrants
+n_labels = st.slider("Label the largest accounts", 0, 12, 6, key="quad_labels")
+fig = figures.wallet_quadrant(
+    quad,
+    quad.attrs.get("wallet_median"),
+    quad.attrs.get("share_median"),
+    labels=f.labels(quad["account_id"], quad["account_name"]),
+    n_labels=n_labels,
+    currency=f.currency,
+)
+ui.plot(fig, key="quadrant")
+st.caption(
+    "Dashed lines: the medians of wallet and share over these accounts. Bubble size: "
+    "TTM revenue. Shares above 150% are drawn at 150%. Share of wallet is drawn from the "
+    "first quarter with a full twelve months of data."
+)

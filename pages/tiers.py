@@ -4,15 +4,9 @@ import streamlit as st
 
 from kamdash import ui
 from kamdash.core import fmt
-from kamdash.metrics.tiering import (
-    HEATMAP_DIMENSIONS,
-    HEATMAP_VALUES,
-    label,
-    tier_heatmap,
-    tier_moves,
-    tier_scores,
-)
+from kamdash.metrics.tiering import HEATMAP_DIMENSIONS, HEATMAP_VALUES, label, tier_scores
 from kamdash.present import figures
+from kamdash.views import tiers as view
 
 DIM_LABELS = {
     "region": "Region",
@@ -60,32 +54,19 @@ basis = c3.radio(
     persist_state="session",
     help="Assigned: the tier in the accounts sheet. Suggested: the tier the score suggests.",
 )
-if basis == "suggested" and ui.is_missing(ts):
-    ui.missing(ts)
+heat = view.heatmap(f.con, s, dim, value, ts, basis == "suggested", f.quarter)
+if ui.is_missing(heat):
+    ui.missing(heat)
 else:
-    grid = tier_heatmap(
-        f.con,
-        s,
-        dim,
-        value,
-        tiers=ts if basis == "suggested" else None,
-        qi=f.quarter,
+    ui.plot(
+        figures.tier_heatmap(heat.grid, value, DIM_LABELS[dim].lower(), f.currency), key="heatmap"
     )
-    if ui.is_missing(grid):
-        ui.missing(grid)
-    else:
-        n_cols = len([c for c in grid.columns if c != "All"])
-        ui.plot(
-            figures.tier_heatmap(grid, value, DIM_LABELS[dim].lower(), f.currency), key="heatmap"
-        )
-        notes = ["Row labels carry the tier's total."]
-        if n_cols > 12:
-            notes.append(f"The 12 largest of {n_cols} columns are drawn.")
-        if value == "nrr":
-            notes.append(
-                "NRR: TTM now / TTM a year ago over the cell's accounts active a year ago."
-            )
-        ui.note(" ".join(notes))
+    notes = ["Row labels carry the tier's total."]
+    if heat.columns > view.HEATMAP_COLUMNS:
+        notes.append(f"The {view.HEATMAP_COLUMNS} largest of {heat.columns} columns are drawn.")
+    if value == "nrr":
+        notes.append("NRR: TTM now / TTM a year ago over the cell's accounts active a year ago.")
+    ui.note(" ".join(notes))
 
 if ui.is_missing(ts):
     ui.missing(ts)
@@ -105,7 +86,7 @@ top_n = st.slider(
     key="score_top",
     disabled=n_max <= 5,
 )
-top = ts.table.sort_values(["ttm", "account_id"], ascending=[False, True]).head(top_n)
+top = view.scorecard(ts, top_n)
 ui.plot(
     figures.scorecard_heatmap(
         top,
@@ -128,15 +109,14 @@ left, right = st.columns([2, 3])
 with left:
     ui.plot(figures.tier_matrix(ts.table), key="tier_matrix")
 with right:
-    fit = ts.table["fit"].value_counts()
+    fit = view.fit_counts(ts)
     st.markdown(
-        f"**{int(fit.get('match', 0)):,}** accounts match · "
-        f"**{int(fit.get('under-served', 0)):,}** under-served (assigned lower than suggested) · "
-        f"**{int(fit.get('over-served', 0)):,}** over-served · "
-        f"**{int(fit.get('unassigned', 0)):,}** without an assigned tier"
+        f"**{fit['match']:,}** accounts match · "
+        f"**{fit['under-served']:,}** under-served (assigned lower than suggested) · "
+        f"**{fit['over-served']:,}** over-served · "
+        f"**{fit['unassigned']:,}** without an assigned tier"
     )
-    off = ts.table[ts.table["fit"].isin(["under-served", "over-served", "unassigned"])]
-    off = off.sort_values("ttm", ascending=False).head(15)
+    off = view.off_tier(ts)
     if len(off):
         ui.table(
             {
@@ -161,46 +141,36 @@ st.caption(
     "Move the weights to see which accounts would change suggested tier. Nothing is saved: "
     "the published data and the settings stay as they are."
 )
-base_w = {c: float(s.tier_weights.get(c, 0)) for c in ts.criteria}
 cols = st.columns(len(ts.criteria))
-new_w = {}
-for c, col in zip(ts.criteria, cols, strict=True):
-    new_w[c] = col.slider(
-        label(c).capitalize(),
-        0,
-        60,
-        int(round(base_w[c])),
-        step=5,
-        key=f"w_{c}",
-    )
-if sum(new_w.values()) <= 0:
+new_w = {
+    c: col.slider(label(c).capitalize(), 0, 60, int(round(ts.weights[c])), step=5, key=f"w_{c}")
+    for c, col in zip(ts.criteria, cols, strict=True)
+}
+if not any(new_w.values()):
     st.warning("Give at least one criterion a weight above zero.")
     st.stop()
-changed = {c: w for c, w in new_w.items() if w != base_w[c]}
-new = tier_scores(f.con, s, weights=new_w, qi=ts.quarter) if changed else ts
-if ui.is_missing(new):
-    ui.missing(new)
+w = view.what_if(f.con, s, ts, new_w)
+if ui.is_missing(w):
+    ui.missing(w)
     st.stop()
-moves = tier_moves(ts, new)
-n_moved = int(moves["count"].sum()) if len(moves) else 0
 left, right = st.columns([3, 2])
 with left:
     ui.plot(
         figures.tier_sankey(
             ts.table.set_index("account_id")["suggested_tier"],
-            new.table.set_index("account_id")["suggested_tier"],
+            w.scores.table.set_index("account_id")["suggested_tier"],
         ),
         key="sankey",
     )
 with right:
     st.metric(
         "Accounts changing suggested tier",
-        n_moved,
+        w.moved,
         help="Suggested tier with the settings' weights vs with the weights above.",
     )
-    if not changed:
+    if not w.changed:
         st.caption("The weights are the settings' weights: move a slider to compare.")
-    for r in moves.itertuples(index=False):
+    for r in w.moves.itertuples(index=False):
         names = [fmt.md(n) for n in f.labels(r.account_ids, r.accounts)]
         more = f" and {len(names) - 5} more" if len(names) > 5 else ""
         st.markdown(f"**{r.from_tier} → {r.to_tier}** ({r.count}): {', '.join(names[:5])}{more}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kamdash import ui
+from kamdash.core import fmt
 from kamdash.ingest import upload
 from kamdash.ingest.contract import TABLES
 from kamdash.store.diff import diff_snapshots
@@ -30,6 +31,12 @@ def reset_pending() -> None:
     upload.remove_uploads(state.pop("upload_dir", None))
     state.pop("upload_choices", None)
     state.pop("upload_user_tables", None)
+
+
+def problem_text(p) -> str:
+    """A problem's message and up to three examples, escaped for Markdown."""
+    ex = f"  \nExamples: {fmt.md(', '.join(repr(e) for e in p.examples[:3]))}" if p.examples else ""
+    return fmt.md(p.message) + ex
 
 
 def run_check(paths, names, sections=None) -> None:
@@ -83,14 +90,13 @@ if prepared is not None:
     c1.metric("Errors", len(errors))
     c2.metric("Warnings", len(warnings))
     c3.metric("Rows read", f"{sum(prepared.counts.values()):,}")
+    # messages quote the extract (sheet, column and file names, values): shown as written
     for p in errors:
-        ex = f"  \nExamples: {', '.join(repr(e) for e in p.examples[:3])}" if p.examples else ""
-        st.error(p.message + ex, icon=":material/error:")
+        st.error(problem_text(p), icon=":material/error:")
     for p in warnings:
-        ex = f"  \nExamples: {', '.join(repr(e) for e in p.examples[:3])}" if p.examples else ""
-        st.warning(p.message + ex, icon=":material/warning:")
+        st.warning(problem_text(p), icon=":material/warning:")
     for p in notes:
-        st.info(p.message, icon=":material/info:")
+        st.info(fmt.md(p.message), icon=":material/info:")
     if any(p.offending for p in report.problems):
         st.download_button(
             "Download the offending rows (CSV)",
@@ -115,7 +121,9 @@ if prepared is not None:
             if tm is None and not mapping.unmatched:
                 continue
             missing = tm is not None and any(c not in tm.columns for c in spec.required)
-            title = f"{table}: " + (f"{tm.source} ({tm.how})" if tm else "not in this extract")
+            title = f"{table}: " + (
+                fmt.md(f"{tm.source} ({tm.how})") if tm else "not in this extract"
+            )
             with st.expander(title, expanded=bool(missing)):
                 options = [upload.NONE, *sheets]
                 src = st.selectbox(

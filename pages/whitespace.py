@@ -7,6 +7,7 @@ from kamdash import ui
 from kamdash.core import fmt
 from kamdash.metrics.whitespace import business_unit_grid, whitespace
 from kamdash.present import figures
+from kamdash.views import whitespace as view
 
 f = ui.page("Whitespace")
 s = f.settings
@@ -22,12 +23,6 @@ st.caption(
 for n in ws.notes:
     ui.missing(n)
 
-cells = ws.cells
-accounts = (
-    cells[["account_id", "account_name", "industry", "account_ttm"]]
-    .drop_duplicates("account_id")
-    .sort_values(["account_ttm", "account_id"], ascending=[False, True])
-)
 modes = {"accounts": "Accounts × products", "account": "One account: business units × products"}
 mode = st.radio(
     "Grid",
@@ -40,44 +35,43 @@ mode = st.radio(
     label_visibility="collapsed",
 )
 
+industry = None
 if mode == "accounts":
     c1, c2 = st.columns([2, 3])
-    industries = sorted(i for i in accounts["industry"].dropna().unique())
-    industry = c1.selectbox(
+    chosen = c1.selectbox(
         "Industry",
-        ["All", *industries],
+        ["All", *view.industries(ws)],
         key="ws_industry",
         bind="query-params",
         persist_state="session",
         help="The group of accounts in the grid (the sidebar filters apply too).",
     )
-    group = accounts if industry == "All" else accounts[accounts["industry"] == industry]
-    n_max = len(group)
+    industry = None if chosen == "All" else chosen
+    n_max = len(view.accounts(ws, industry))
     top_n = c2.slider(
         "Accounts shown (largest by TTM revenue)",
         1,
-        max(1, min(40, n_max)),
-        min(20, n_max) or 1,
+        max(1, min(view.GRID_ROWS_MAX, n_max)),
+        min(view.GRID_ROWS, n_max) or 1,
         key="ws_top",
         disabled=n_max <= 1,
     )
-    ids = list(group["account_id"].head(top_n))
-    labels = f.labels(ids, group["account_name"].head(top_n))
-    grid = ws.grid("ttm").reindex(ids)
+    g = view.account_grid(ws, industry, top_n)
     fig = figures.whitespace_grid(
-        grid,
-        ws.grid("potential").reindex(ids),
-        ws.grid("pipeline").reindex(ids),
-        labels,
-        f"Accounts × products{'' if industry == 'All' else ' · ' + industry}",
+        g.ttm,
+        g.potential,
+        g.pipeline,
+        f.labels(g.accounts["account_id"], g.accounts["account_name"]),
+        f"Accounts × products{'' if industry is None else ' · ' + industry}",
         f.currency,
     )
     ui.plot(fig, key="ws_grid")
     if n_max > top_n:
         ui.note(f"The {top_n} largest of {n_max:,} accounts by TTM revenue are shown.")
 else:
-    ids = list(accounts["account_id"])
-    names = dict(zip(accounts["account_id"], accounts["account_name"], strict=True))
+    every = view.accounts(ws)
+    ids = list(every["account_id"])
+    names = dict(zip(every["account_id"], every["account_name"], strict=True))
     acc = st.selectbox(
         "Account",
         ids,
@@ -114,18 +108,16 @@ else:
 
 st.subheader("Biggest opportunities")
 c1, c2 = st.columns([3, 2])
-n_top = c2.slider("Show", 5, 50, 15, step=5, key="ws_rank_n")
-ranked = ws.ranked()
-if mode == "accounts" and industry != "All":
-    ranked = ranked[ranked["account_id"].isin(set(group["account_id"]))]
+n_top = c2.slider("Show", 5, 50, view.OPPORTUNITIES_SHOWN, step=5, key="ws_rank_n")
+ranked = view.opportunities(ws, industry)
 c1.caption(
     f"{len(ranked):,} empty cells with potential"
-    + (f" in {fmt.md(industry)}" if mode == "accounts" and industry != "All" else "")
+    + ("" if industry is None else f" in {fmt.md(industry)}")
     + f"; the {min(n_top, len(ranked))} largest:"
 )
 top = ranked.head(n_top)
 if top.empty:
-    st.info("No empty cell with potential for these accounts.", icon=":material/info:")
+    ui.missing("no empty cell with potential for these accounts")
 else:
     ui.table(
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import duckdb
 import pytest
 
@@ -9,8 +11,7 @@ from kamdash.core.db import rows, scalar
 from kamdash.core.settings import Settings
 from kamdash.metrics.retention import retention
 from kamdash.store.filters import Filters, filter_options, scoped
-from tests.helpers import canonical_db
-from tests.test_retention import ACCOUNTS, portfolio_revenue
+from tests.helpers import ACCOUNTS, canonical_db, portfolio_revenue
 
 S = Settings()
 TEAM = [{"owner": "Ann", "team": "North"}, {"owner": "Bob", "team": "South"}]
@@ -127,3 +128,82 @@ def test_read_only_file_snapshot(tmp_path):
     assert df[df["label"] == "2024Q4"].iloc[0]["revenue"] == 80 + 60
     assert ids(con.cursor()) == ["A", "B", "C", "D", "E", "O"]
     con.close()
+
+
+def deal_owned_db(team=True):
+    """A CRM export whose owners sit only on deals: accounts have no owner."""
+    deals = [
+        # X: won by Ann (older), a later open deal of Bob: the won deal decides -> Ann
+        {
+            "account_id": "X",
+            "amount": 10,
+            "stage": "Closed Won",
+            "close_date": "2024-01-10",
+            "owner": "Ann",
+        },
+        {
+            "account_id": "X",
+            "amount": 10,
+            "stage": "Proposal",
+            "close_date": "2024-06-01",
+            "owner": "Bob",
+        },
+        # Y: no won deal; the most recent deal is Bob's -> Bob
+        {
+            "account_id": "Y",
+            "amount": 5,
+            "stage": "Proposal",
+            "close_date": "2024-02-01",
+            "owner": "Ann",
+        },
+        {
+            "account_id": "Y",
+            "amount": 5,
+            "stage": "Closed Lost",
+            "close_date": "2024-05-01",
+            "owner": "Bob",
+        },
+        # Z keeps its own owner (Cat) whatever its deals say
+        {
+            "account_id": "Z",
+            "amount": 5,
+            "stage": "Closed Won",
+            "close_date": "2024-05-01",
+            "owner": "Ann",
+        },
+    ]
+    accounts = [
+        {"account_id": "X", "account_name": "Ex"},
+        {"account_id": "Y", "account_name": "Why", "owner": " "},
+        {"account_id": "Z", "account_name": "Zed", "owner": "Cat"},
+        {"account_id": "W", "account_name": "No deal"},
+    ]
+    extra = {"team": [*TEAM, {"owner": "Cat", "team": "North"}]} if team else {}
+    return canonical_db(accounts=accounts, opportunities=deals, **extra)
+
+
+def test_owners_from_deals_when_accounts_have_none():
+    con = deal_owned_db()
+    assert filter_options(con)["owners"] == ["Ann", "Bob", "Cat"]
+    assert ids(scoped(con, Filters(owners=("Ann",)))) == ["X"]
+    assert ids(scoped(con, Filters(owners=("Bob",)))) == ["Y"]
+    assert ids(scoped(con, Filters(owners=("Cat",)))) == ["Z"]
+    # the team filter follows the same owners: North = Ann + Cat, South = Bob
+    north = scoped(con, Filters(teams=("North",)))
+    assert ids(north) == ["X", "Z"]
+    assert ids(north, "opportunities") == ["X", "Z"]
+    assert ids(scoped(con, Filters(teams=("South",)))) == ["Y"]
+
+
+def test_filter_options_cover_every_field():
+    """Every `Filters` field has its options, industries included."""
+    con = canonical_db(
+        accounts=[
+            {"account_id": "A", "account_name": "a", "industry": "Retail", "owner": "Ann"},
+            {"account_id": "B", "account_name": "b", "industry": "Energy"},
+        ]
+    )
+    opts = filter_options(con)
+    assert set(opts) == {f.name for f in fields(Filters)}
+    assert opts["industries"] == ["Energy", "Retail"]
+    assert ids(scoped(con, Filters(industries=("Retail",)))) == ["A"]

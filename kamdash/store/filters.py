@@ -7,6 +7,8 @@ transparently:
 - `accounts`: rows whose owner / region / industry / tier is one of the chosen values (each
   non-empty dimension must match; an empty tuple means "all"); team: the account's owner is an
   owner of one of the chosen teams in the `team` table (no `team` table: nothing matches).
+  The owner is the account's owner by `account_owners_sql` (from its deals when the accounts
+  sheet has none).
 - `revenue`, `wallet`, `scores`, `stakeholders`, `opportunities`, `qbr`: rows of those accounts.
 - `products`, `team`, `_meta`, `_columns`: not shadowed (read from the base tables).
 
@@ -19,15 +21,16 @@ cursors of one read-only snapshot connection can hold different filters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import duckdb
 
-from kamdash.core.db import quote_ident, rows, scalar
+from kamdash.core.db import columns, has_table, quote_ident, rows, scalar
 
-# Filter field -> accounts column (team is resolved through the team table).
+# Filter field -> accounts column (owner comes from `account_owners_sql`, team through the
+# team table).
 _ACCOUNT_COLUMNS = {
-    "owners": "owner",
     "regions": "region",
     "industries": "industry",
     "tiers": "tier",
@@ -60,6 +63,31 @@ def _base_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     }
 
 
+def account_owners_sql(con: duckdb.DuckDBPyConnection, ref: Callable[[str], str] = str) -> str:
+    """SQL (account_id, owner) of every account: the one account-owner rule of the filters.
+
+    The owner is the accounts sheet's owner; when it is empty (a CRM export whose owners sit
+    only on deals), the owner of the account's most recent won opportunity, else of its most
+    recent opportunity (by close date; undated deals last, ties by owner name). `ref` maps a
+    canonical table name to its SQL name (the base tables, under a filtered cursor)."""
+    if "owner" not in columns(con, "accounts"):
+        return f"SELECT account_id, NULL::VARCHAR AS owner FROM {ref('accounts')}"
+    if not has_table(con, "opportunities") or "owner" not in columns(con, "opportunities"):
+        return f"SELECT account_id, nullif(trim(owner), '') AS owner FROM {ref('accounts')}"
+    return f"""
+    SELECT a.account_id, coalesce(nullif(trim(a.owner), ''), d.owner) AS owner
+    FROM {ref("accounts")} a
+    LEFT JOIN (
+        SELECT account_id, trim(owner) AS owner,
+            row_number() OVER (
+                PARTITION BY account_id
+                ORDER BY coalesce(is_won, false) DESC, close_date DESC NULLS LAST, trim(owner)
+            ) AS n
+        FROM {ref("opportunities")} WHERE nullif(trim(owner), '') IS NOT NULL
+    ) d ON d.account_id = a.account_id AND d.n = 1
+    """
+
+
 def scoped(
     con: duckdb.DuckDBPyConnection, filters: Filters | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -82,29 +110,12 @@ def scoped(
     ]
     if values:
         cur.executemany("INSERT INTO temp.main._kd_filter VALUES (?, ?)", values)
-
-    def chosen(dim: str) -> str:
-        # the chosen values of one filter field (dim is one of our own field names, not user text)
-        return f"(SELECT value FROM temp.main._kd_filter WHERE dim = '{dim}')"
-
-    # The filtered account ids, materialised once per cursor.
     if "accounts" in present:
-        conds = [
-            f"{col} IN {chosen(field)}"
-            for field, col in _ACCOUNT_COLUMNS.items()
-            if getattr(filters, field)
-        ]
-        if filters.teams:
-            team_owners = (
-                f"(SELECT owner FROM {base('team')} WHERE team IN {chosen('teams')})"
-                if "team" in present
-                else "(SELECT NULL::VARCHAR WHERE false)"
-            )
-            conds.append(f"owner IN {team_owners}")
-        where = " AND ".join(conds) or "true"
+        where = " AND ".join(_conditions(cur, filters, present, base)) or "true"
         cur.execute(
             f"CREATE OR REPLACE TEMP VIEW accounts AS SELECT * FROM {base('accounts')} WHERE {where}"
         )
+        # the filtered account ids, materialised once per cursor
         cur.execute(
             "CREATE OR REPLACE TEMP TABLE _kd_accounts AS "
             "SELECT DISTINCT account_id FROM temp.main.accounts WHERE account_id IS NOT NULL"
@@ -120,38 +131,54 @@ def scoped(
     return cur
 
 
+def _chosen(dim: str) -> str:
+    # the chosen values of one filter field (dim is one of our own field names, not user text)
+    return f"(SELECT value FROM temp.main._kd_filter WHERE dim = '{dim}')"
+
+
+def _conditions(cur, filters: Filters, present: set[str], base: Callable[[str], str]) -> list:
+    """The WHERE conditions on the base accounts table, one per filter field in use."""
+    conds = [
+        f"{col} IN {_chosen(field)}"
+        for field, col in _ACCOUNT_COLUMNS.items()
+        if getattr(filters, field)
+    ]
+    if not (filters.owners or filters.teams):
+        return conds
+    owners = f"(SELECT account_id FROM ({account_owners_sql(cur, base)}) WHERE owner IN {{}})"
+    if filters.owners:
+        conds.append(f"account_id IN {owners.format(_chosen('owners'))}")
+    if filters.teams:
+        team_owners = (
+            f"(SELECT owner FROM {base('team')} WHERE team IN {_chosen('teams')})"
+            if "team" in present
+            else "(SELECT NULL::VARCHAR WHERE false)"
+        )
+        conds.append(f"account_id IN {owners.format(team_owners)}")
+    return conds
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, column: str, source: str) -> list[str]:
+    return [
+        r[0]
+        for r in rows(
+            con,
+            f"SELECT DISTINCT {column} FROM ({source}) "
+            f"WHERE nullif(trim({column}), '') IS NOT NULL ORDER BY {column}",
+        )
+    ]
+
+
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """The distinct non-empty values present for each filter field (sorted)."""
+    """The distinct non-empty values present for each filter field (sorted), keyed by the
+    `Filters` field names; owners by `account_owners_sql`."""
     out: dict[str, list[str]] = {f.name: [] for f in fields(Filters)}
-    cols = {
-        r[0]
-        for r in rows(
-            con, "SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'"
-        )
-    }
-    for field, col in _ACCOUNT_COLUMNS.items():
-        if col in cols:
-            out[field] = [
-                r[0]
-                for r in rows(
-                    con,
-                    f"SELECT DISTINCT {col} FROM accounts WHERE nullif(trim({col}), '') IS NOT NULL "
-                    f"ORDER BY {col}",
-                )
-            ]
-    team_cols = {
-        r[0]
-        for r in rows(
-            con, "SELECT column_name FROM information_schema.columns WHERE table_name = 'team'"
-        )
-    }
-    if "team" in team_cols:
-        out["teams"] = [
-            r[0]
-            for r in rows(
-                con,
-                "SELECT DISTINCT team FROM team WHERE nullif(trim(team), '') IS NOT NULL "
-                "ORDER BY team",
-            )
-        ]
+    if has_table(con, "accounts"):
+        cols = columns(con, "accounts")
+        out["owners"] = _distinct(con, "owner", account_owners_sql(con))
+        for field, col in _ACCOUNT_COLUMNS.items():
+            if col in cols:
+                out[field] = _distinct(con, col, "SELECT * FROM accounts")
+    if has_table(con, "team") and "team" in columns(con, "team"):
+        out["teams"] = _distinct(con, "team", "SELECT * FROM team")
     return out

@@ -4,19 +4,25 @@ and the benchmark alike (one assembly, many renderings).
 Every number comes from the metrics engine: `grid.account_quarters` / `account_growth`
 (quarter revenue, TTM, account NRR = TTM(Q) / TTM(Q-4)), `wallet.account_share`,
 `tiering.tier_scores` (suggested tier), `qbr.qbr_scores`, `qbr.plan_freshness`,
-`relationships.relationships` / `contacts`, `whitespace.whitespace`.
+`relationships.relationships` / `contacts`, `whitespace.whitespace`, and the open deals of
+`opportunities`.
 
-Quarter: Q defaults to the last complete quarter. For an earlier quarter the review is "as
-of" the end of Q (settings.as_of is set to that date, so QBRs, plan freshness and contact
-recency are as they were then); for the last complete or the current (partial) quarter it is
-as of the extract's date (the partial quarter is flagged). QBRs dated after the as-of date
-are left out.
+Quarter: Q defaults to the last complete quarter. The review is as of `periods.quarter_as_of`:
+the end of Q for an earlier quarter (settings.as_of is moved there, so QBRs, plan freshness and
+contact recency are as they were then), else the extract's as-of date (a partial quarter is
+flagged). The latest QBR is the last one dated on or before that date, the attention list's
+rule; contacts and plan updates dated later are shown as written and count 0 days.
+
+Cursor: pass an unfiltered one. Figures are per account, but the history guard of account NRR
+(Q-7 inside the data) and the whitespace peers and tier quintiles read the whole portfolio.
+The account list of a page (`review_accounts`) takes the filtered one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,13 +30,14 @@ import duckdb
 import pandas as pd
 
 from kamdash.core.db import frame, has_table
-from kamdash.core.fmt import as_float
-from kamdash.core.missing import Missing
+from kamdash.core.fmt import as_date, as_float
+from kamdash.core.missing import Missing, require
 from kamdash.core.periods import (
+    PeriodContext,
     is_partial,
     label_to_quarter,
     period_context,
-    quarter_end,
+    quarter_as_of,
     quarter_label,
 )
 from kamdash.core.settings import Settings
@@ -40,21 +47,17 @@ from kamdash.metrics.relationships import contacts, relationships
 from kamdash.metrics.retention import account_growth
 from kamdash.metrics.tiering import tier_scores
 from kamdash.metrics.wallet import account_share
-from kamdash.metrics.whitespace import whitespace
+from kamdash.metrics.whitespace import Whitespace, whitespace
 
 TREND_QUARTERS = 8  # quarterly revenue trend: Q-7..Q
 TOP_WHITESPACE = 6
+QBR_TREND_REVIEWS = 6  # reviews in the QBR trend chart
 SENTIMENTS = ("champion", "supporter", "neutral", "detractor")
 NOT_RECORDED = "not recorded"
 
 
 class DeckError(ValueError):
     """A deck cannot be made (unknown account or owner, a quarter outside the data...)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The figures of one account (no PowerPoint here)
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -67,10 +70,13 @@ class AccountQbrData:
         commitments_rate, notes.
     revenue_trend: quarter, label, revenue (quarter revenue), partial; Q-7..Q (from the first
         quarter with data).
-    relationship: the `relationships()` row as a dict; contacts: `contacts()` rows;
+    relationship: the `relationships()` row as a dict; contacts: `contacts()` rows, with
+        last_contact as a date;
     sentiment: sentiment, contacts (champion, supporter, neutral, detractor, not recorded).
     whitespace: the account's empty cells with potential > 0, biggest first: product,
         potential, reason, in_pipeline, pipeline.
+    products_bought: the products it buys (filled whitespace cells), of products_total.
+    pipeline: its open deals, biggest first: product, business_unit, amount, stage, close_date.
     """
 
     account_id: str
@@ -100,6 +106,11 @@ class AccountQbrData:
     sentiment: pd.DataFrame | Missing
     whitespace: pd.DataFrame | Missing
     notes: list[str] = field(default_factory=list)
+    region: str | None = None
+    industry: str | None = None
+    products_bought: list[str] | Missing = field(default_factory=list)
+    products_total: int = 0
+    pipeline: pd.DataFrame | Missing = field(default_factory=pd.DataFrame)
 
     @property
     def latest(self) -> dict | None:
@@ -113,6 +124,20 @@ class AccountQbrData:
     def rag(self) -> str | None:
         last = self.latest
         return None if last is None else last.get("rag")
+
+    @property
+    def qbr_trend(self) -> pd.DataFrame | Missing:
+        """The last QBR_TREND_REVIEWS reviews, oldest first."""
+        h = self.qbr_history
+        return h if isinstance(h, Missing) else h.tail(QBR_TREND_REVIEWS)
+
+    @property
+    def pipeline_total(self) -> float | None:
+        """Open pipeline: the sum of the known amounts of its open deals (None without one)."""
+        p = self.pipeline
+        if isinstance(p, Missing) or p.empty:
+            return None
+        return float(p["amount"].sum())
 
 
 def resolve_quarter(
@@ -136,8 +161,9 @@ def resolve_quarter(
     first, last = ctx.label(ctx.first), ctx.label(ctx.current)
     if qi > ctx.current or qi < ctx.first:
         raise DeckError(f"quarter {quarter_label(qi, fy)} is outside the data ({first} to {last})")
-    if ctx.last_complete is not None and qi < ctx.last_complete:
-        settings = dataclasses.replace(settings, as_of=quarter_end(qi, fy).isoformat())
+    at = quarter_as_of(ctx, qi)
+    if at != ctx.as_of:
+        settings = dataclasses.replace(settings, as_of=at.isoformat())
     return qi, settings
 
 
@@ -191,9 +217,249 @@ def accounts_for(
     raise DeckError("say which account (--account) or whose book (--owner)")
 
 
+# ---------------------------------------------------------------------------------------------
+# The account list of a review page
+# ---------------------------------------------------------------------------------------------
+
+
+def review_accounts(
+    con: duckdb.DuckDBPyConnection, settings: Settings, quarter: int | str | None = None
+) -> pd.DataFrame:
+    """The accounts of `con` (filtered or not) a review can show, for its picker and previous /
+    next: account_id, account_name, ttm (TTM(Q), NaN without revenue in the year), largest TTM
+    first (the order of `account_growth`), then the others by ID."""
+    if not has_table(con, "accounts"):
+        return pd.DataFrame(columns=["account_id", "account_name", "ttm"])
+    acc = frame(
+        con,
+        "SELECT account_id, min(account_name) AS account_name FROM accounts "
+        "WHERE account_id IS NOT NULL GROUP BY account_id ORDER BY account_id",
+    )
+    acc["account_name"] = [_text(n) for n in acc["account_name"]]
+    try:
+        qi, _ = resolve_quarter(con, settings, quarter)
+    except DeckError:  # no revenue in this view: by ID
+        return acc.assign(ttm=float("nan"))
+    g = account_growth(con, settings, qi=qi)
+    rank = {a: i for i, a in enumerate(g["account_id"])}
+    acc["ttm"] = acc["account_id"].map(dict(zip(g["account_id"], g["ttm_now"], strict=True)))
+    acc["_rank"] = [rank.get(a, len(rank)) for a in acc["account_id"]]
+    return acc.sort_values(["_rank", "account_id"]).drop(columns="_rank").reset_index(drop=True)
+
+
+def pick_account(
+    ids: Sequence[str], asked: str | None = None, remembered: str | None = None
+) -> str | None:
+    """The account a review page shows among `ids` (its filtered list): the one its address asks
+    for (an ID, or 'Name (ID)' as the picker labels it), else the one chosen earlier in the
+    session, else the first (largest); None without accounts."""
+    m = re.search(r"\(([^()]+)\)\s*$", asked or "")
+    for a in (asked, m.group(1) if m else None, remembered):
+        if a is not None and a in ids:
+            return a
+    return ids[0] if len(ids) else None
+
+
+def step_account(ids: Sequence[str], current: str | None, delta: int) -> str:
+    """The account `delta` places from `current` in `ids`, wrapping around (previous / next)."""
+    i = list(ids).index(current) if current in ids else 0
+    return ids[(i + delta) % len(ids)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The figures of one account
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Portfolio:
+    """The portfolio-wide results each account's review reads its rows from (computed once)."""
+
+    qi: int
+    settings: Settings
+    ctx: PeriodContext
+    accounts: pd.DataFrame
+    growth: pd.DataFrame
+    shares: pd.DataFrame | Missing
+    tiers: object
+    plans: pd.DataFrame | Missing
+    scores: pd.DataFrame | Missing
+    rels: pd.DataFrame | Missing
+    ws: Whitespace | Missing
+    grid: str | None  # the account x quarter grid, None without revenue
+    dimensions: list[str]
+
+
+def _portfolio(
+    con: duckdb.DuckDBPyConnection, settings: Settings, ids: list[str], quarter
+) -> _Portfolio:
+    qi, s = resolve_quarter(con, settings, quarter)
+    ctx = period_context(con, s)
+    acc = frame(
+        con,
+        "SELECT account_id, min(account_name) AS account_name, min(owner) AS owner, "
+        "min(tier) AS tier, min(region) AS region, min(industry) AS industry "
+        "FROM accounts GROUP BY account_id",
+    )
+    scores = qbr_scores(con, s, upto=ctx.as_of)
+    dims: list[str] = []
+    if not isinstance(scores, Missing):
+        cols = list(scores.columns)
+        dims = cols[cols.index("date") + 1 : cols.index("dimensions")]
+    return _Portfolio(
+        qi=qi,
+        settings=s,
+        ctx=ctx,
+        accounts=acc,
+        growth=account_growth(con, s, qi=qi, ctx=ctx),
+        shares=require(con, "wallet", "share of wallet") or account_share(con, s, qi=qi, ctx=ctx),
+        tiers=tier_scores(con, s, qi=qi),
+        plans=plan_freshness(con, s),
+        scores=scores,
+        rels=relationships(con, s),
+        ws=whitespace(con, s, qi=qi, account_ids=ids),
+        grid=account_quarters(con, s) if has_table(con, "revenue") else None,
+        dimensions=dims,
+    )
+
+
 def _row(df: pd.DataFrame, account_id: str) -> dict | None:
     r = df[df["account_id"] == account_id]
     return None if r.empty else r.iloc[0].to_dict()
+
+
+def _text(x) -> str | None:
+    return x if isinstance(x, str) else None
+
+
+def _trend(con: duckdb.DuckDBPyConnection, p: _Portfolio, aid: str) -> pd.DataFrame | Missing:
+    """rev(a, q) for q in Q-7..Q from the engine's account x quarter grid (0 where none)."""
+    if p.grid is None:
+        return Missing("revenue", "no revenue in this extract: revenue trend not shown")
+    fy, qi = p.settings.fiscal_year_start_month, p.qi
+    lo = max(qi - TREND_QUARTERS + 1, p.ctx.first)
+    got = frame(
+        con,
+        f"SELECT q, rev FROM {p.grid} WHERE account_id = ? AND q BETWEEN ? AND ?",
+        [aid, lo, qi],
+    )
+    by_q = dict(zip(got["q"].astype(int), got["rev"].astype(float), strict=True))
+    qs = list(range(lo, qi + 1))
+    return pd.DataFrame(
+        {
+            "quarter": qs,
+            "label": [quarter_label(q, fy) for q in qs],
+            "revenue": [by_q.get(q, 0.0) for q in qs],
+            "partial": [bool(is_partial(q, p.ctx.as_of, fy)) for q in qs],
+        }
+    )
+
+
+def _history(p: _Portfolio, aid: str) -> pd.DataFrame | Missing:
+    if isinstance(p.scores, Missing):
+        return p.scores
+    hist = p.scores[p.scores["account_id"] == aid].reset_index(drop=True)
+    keep = ["date", *p.dimensions, "dimensions", "score", "rag", "previous", "trend"]
+    return hist[[*keep, "commitments_done", "commitments_due", "commitments_rate", "notes"]]
+
+
+def _sentiment(cts: pd.DataFrame) -> pd.DataFrame:
+    lab = cts["sentiment"].where(cts["sentiment"].isin(SENTIMENTS), NOT_RECORDED)
+    vc = lab.value_counts()
+    order = [*SENTIMENTS] + ([NOT_RECORDED] if vc.get(NOT_RECORDED, 0) else [])
+    return pd.DataFrame({"sentiment": order, "contacts": [int(vc.get(x, 0)) for x in order]})
+
+
+def _stakeholders(con: duckdb.DuckDBPyConnection, p: _Portfolio, aid: str) -> tuple:
+    """(relationship row, contacts with last_contact as dates, contacts by sentiment)."""
+    if isinstance(p.rels, Missing):
+        return p.rels, p.rels, p.rels
+    rel = _row(p.rels, aid) or Missing("accounts", "account not in the accounts sheet")
+    cts = contacts(con, p.settings, aid)
+    if isinstance(cts, Missing):
+        return rel, cts, cts
+    cts = cts.assign(last_contact=[as_date(d) for d in cts["last_contact"]])
+    return rel, cts, _sentiment(cts)
+
+
+def _whitespace(p: _Portfolio, aid: str) -> tuple:
+    """(its biggest gaps, the products it buys, the number of products)."""
+    if isinstance(p.ws, Missing):
+        return p.ws, p.ws, 0
+    r = p.ws.ranked()
+    gaps = r[r["account_id"] == aid].head(TOP_WHITESPACE).reset_index(drop=True)
+    gaps = gaps[["product", "potential", "reason", "in_pipeline", "pipeline"]]
+    cells = p.ws.cells
+    bought = cells[(cells["account_id"] == aid) & cells["filled"]]["product"].tolist()
+    return gaps, bought, len(p.ws.products)
+
+
+def _pipeline(con: duckdb.DuckDBPyConnection, aid: str) -> pd.DataFrame | Missing:
+    miss = require(con, "opportunities", "open pipeline")
+    if miss:
+        return miss
+    return frame(
+        con,
+        "SELECT product, business_unit, amount, stage, close_date FROM opportunities "
+        "WHERE account_id = ? AND is_open ORDER BY amount DESC NULLS LAST",
+        [aid],
+    )
+
+
+def _review(con: duckdb.DuckDBPyConnection, p: _Portfolio, aid: str) -> AccountQbrData:
+    s = p.settings
+    a = _row(p.accounts, aid) or {}
+    g = _row(p.growth, aid) or {}
+    notes: list[str] = []
+    if isinstance(p.shares, Missing):
+        share: float | None | Missing = p.shares
+        wallet: float | None | Missing = p.shares
+    else:
+        srow = _row(p.shares, aid) or {}
+        share, wallet = as_float(srow.get("share")), as_float(srow.get("wallet"))
+        if wallet is None:
+            notes.append("no wallet estimate for this account")
+    trow = None if isinstance(p.tiers, Missing) else _row(p.tiers.table, aid)
+    if isinstance(p.plans, Missing):
+        plan: dict | Missing = p.plans
+    else:
+        plan = _row(p.plans, aid) or Missing("accounts", "account not in the accounts sheet")
+    rel, cts, sent = _stakeholders(con, p, aid)
+    gaps, bought, n_products = _whitespace(p, aid)
+    return AccountQbrData(
+        account_id=aid,
+        account_name=_text(a.get("account_name")),
+        owner=_text(a.get("owner")),
+        tier=_text(a.get("tier")),
+        suggested_tier=trow.get("suggested_tier") if trow else None,
+        quarter=p.qi,
+        quarter_label=quarter_label(p.qi, s.fiscal_year_start_month),
+        partial=bool(is_partial(p.qi, p.ctx.as_of, s.fiscal_year_start_month)),
+        as_of=p.ctx.as_of,
+        currency=s.currency,
+        rag_green_min=s.rag_green_min,
+        rag_amber_min=s.rag_amber_min,
+        ttm=as_float(g.get("ttm_now")) if g else (0.0 if p.grid is not None else None),
+        ttm_prev=as_float(g.get("ttm_prev")),
+        nrr=as_float(g.get("growth")),
+        wallet=wallet,
+        share=share,
+        plan=plan,
+        dimensions=p.dimensions,
+        weights={d: float(s.qbr_weights.get(d, 0)) for d in p.dimensions},
+        qbr_history=_history(p, aid),
+        revenue_trend=_trend(con, p, aid),
+        relationship=rel,
+        contacts=cts,
+        sentiment=sent,
+        whitespace=gaps,
+        notes=notes,
+        region=_text(a.get("region")),
+        industry=_text(a.get("industry")),
+        products_bought=bought,
+        products_total=n_products,
+        pipeline=_pipeline(con, aid),
+    )
 
 
 def account_qbr_data(
@@ -203,136 +469,6 @@ def account_qbr_data(
     quarter: int | str | None = None,
 ) -> list[AccountQbrData]:
     """The QBR figures of each account (in the order given). Use an unfiltered cursor."""
-    qi, s = resolve_quarter(con, settings, quarter)
-    fy = s.fiscal_year_start_month
-    ctx = period_context(con, s)
-    as_of = ctx.as_of
-    partial = bool(is_partial(qi, as_of, fy))
     ids = list(dict.fromkeys(str(a) for a in account_ids))
-
-    acc = frame(
-        con,
-        "SELECT account_id, min(account_name) AS account_name, min(owner) AS owner, "
-        "min(tier) AS tier FROM accounts GROUP BY account_id",
-    )
-    growth = account_growth(con, s, qi=qi, ctx=ctx)
-    if has_table(con, "wallet"):
-        shares: pd.DataFrame | Missing = account_share(con, s, qi=qi, ctx=ctx)
-    else:
-        shares = Missing("wallet", "no wallet sheet in this extract: share of wallet not shown")
-    tiers = tier_scores(con, s, qi=qi)
-    plans = plan_freshness(con, s)
-    scores = qbr_scores(con, s)
-    rels = relationships(con, s)
-    ws = whitespace(con, s, qi=qi, account_ids=ids)
-    aq = account_quarters(con, s) if has_table(con, "revenue") else None
-    dims: list[str] = []
-    if not isinstance(scores, Missing):
-        cols = list(scores.columns)
-        dims = cols[cols.index("date") + 1 : cols.index("dimensions")]
-        scores = scores[scores["date"].dt.date <= as_of]
-
-    out = []
-    for aid in ids:
-        a = _row(acc, aid) or {"account_name": None, "owner": None, "tier": None}
-        g = _row(growth, aid) or {}
-        notes: list[str] = []
-        # revenue trend: rev(a, q) for q in Q-7..Q from the engine's account x quarter grid
-        if aq is None:
-            trend: pd.DataFrame | Missing = Missing(
-                "revenue", "no revenue in this extract: revenue trend not shown"
-            )
-        else:
-            lo = max(qi - TREND_QUARTERS + 1, ctx.first)
-            got = frame(
-                con,
-                f"SELECT q, rev FROM {aq} WHERE account_id = ? AND q BETWEEN ? AND ?",
-                [aid, lo, qi],
-            )
-            by_q = dict(zip(got["q"].astype(int), got["rev"].astype(float), strict=True))
-            qs = list(range(lo, qi + 1))
-            trend = pd.DataFrame(
-                {
-                    "quarter": qs,
-                    "label": [quarter_label(q, fy) for q in qs],
-                    "revenue": [by_q.get(q, 0.0) for q in qs],
-                    "partial": [bool(is_partial(q, as_of, fy)) for q in qs],
-                }
-            )
-        if isinstance(shares, Missing):
-            share: float | None | Missing = shares
-            wallet: float | None | Missing = shares
-        else:
-            srow = _row(shares, aid) or {}
-            share, wallet = as_float(srow.get("share")), as_float(srow.get("wallet"))
-            if wallet is None:
-                notes.append("no wallet estimate for this account")
-        suggested = None
-        if not isinstance(tiers, Missing):
-            trow = _row(tiers.table, aid)
-            suggested = trow.get("suggested_tier") if trow else None
-        if isinstance(plans, Missing):
-            plan: dict | Missing = plans
-        else:
-            plan = _row(plans, aid) or Missing("accounts", "account not in the accounts sheet")
-        if isinstance(scores, Missing):
-            hist: pd.DataFrame | Missing = scores
-        else:
-            hist = scores[scores["account_id"] == aid].reset_index(drop=True)
-            keep = ["date", *dims, "dimensions", "score", "rag", "previous", "trend"]
-            keep += ["commitments_done", "commitments_due", "commitments_rate", "notes"]
-            hist = hist[keep]
-        if isinstance(rels, Missing):
-            rel: dict | Missing = rels
-            cts: pd.DataFrame | Missing = rels
-            sent: pd.DataFrame | Missing = rels
-        else:
-            rel = _row(rels, aid) or Missing("accounts", "account not in the accounts sheet")
-            cts = contacts(con, s, aid)
-            if isinstance(cts, Missing):
-                sent = cts
-            else:
-                lab = cts["sentiment"].where(cts["sentiment"].isin(SENTIMENTS), NOT_RECORDED)
-                vc = lab.value_counts()
-                order = [*SENTIMENTS] + ([NOT_RECORDED] if vc.get(NOT_RECORDED, 0) else [])
-                sent = pd.DataFrame(
-                    {"sentiment": order, "contacts": [int(vc.get(x, 0)) for x in order]}
-                )
-        if isinstance(ws, Missing):
-            wsp: pd.DataFrame | Missing = ws
-        else:
-            r = ws.ranked()
-            wsp = r[r["account_id"] == aid].head(TOP_WHITESPACE).reset_index(drop=True)
-            wsp = wsp[["product", "potential", "reason", "in_pipeline", "pipeline"]]
-        out.append(
-            AccountQbrData(
-                account_id=aid,
-                account_name=a.get("account_name"),
-                owner=a.get("owner"),
-                tier=a.get("tier"),
-                suggested_tier=suggested,
-                quarter=qi,
-                quarter_label=quarter_label(qi, fy),
-                partial=partial,
-                as_of=as_of,
-                currency=s.currency,
-                rag_green_min=s.rag_green_min,
-                rag_amber_min=s.rag_amber_min,
-                ttm=as_float(g.get("ttm_now")) if g else (0.0 if aq is not None else None),
-                ttm_prev=as_float(g.get("ttm_prev")),
-                nrr=as_float(g.get("growth")),
-                wallet=wallet,
-                share=share,
-                plan=plan,
-                dimensions=dims,
-                weights={d: float(s.qbr_weights.get(d, 0)) for d in dims},
-                qbr_history=hist,
-                revenue_trend=trend,
-                relationship=rel,
-                contacts=cts,
-                sentiment=sent,
-                whitespace=wsp,
-                notes=notes,
-            )
-        )
-    return out
+    p = _portfolio(con, settings, ids, quarter)
+    return [_review(con, p, aid) for aid in ids]

@@ -14,19 +14,46 @@ With `by` (tier, owner, region, industry, team):
 
 revenue = quarter revenue; nrr / grr on `settings.retention_basis`; share_of_wallet = the
 group share of wallet (TTM basis); concentration on the last complete quarter.
+
+`page_summary`, added by the CLI without `by`: what the pages show, portfolio-wide, each asked
+of the metric the page asks, on the quarter the pages open on (the last complete one); a
+section the extract cannot feed is `{"missing": "<the metric's Missing message>"}`:
+
+    "bridge": {"kind": "ttm", "start": "2025Q3", "end": "2026Q3",
+               "totals": {"start", "new", "expansion", "reactivation", "contraction", "churn",
+                          "end"}, "accounts": {category: count}}   (the Retention page default)
+    "retention_by": {"quarter": "2026Q3", "basis": "ttm",
+                     "dimensions": {"tier": [{"group", "nrr", "grr", "ttm_revenue",
+                                              "cohort_accounts"}, ...], ... (or missing)}}
+    "tiers": {"quarter": ..., "assigned": {tier: n}, "suggested": {tier: n}, "fit": {fit: n},
+              "mismatches": [{"assigned", "suggested", "fit", "count", "account_ids"}, ...]}
+    "whitespace": {"quarter": ..., "opportunities": n, "top": [{"account_id", "product",
+                   "potential", "reason", "in_pipeline"}, ...]}   (the TOP_OPPORTUNITIES largest)
+    "qbr": {"accounts": n, "rag": {"green": n, "amber": n, "red": n}, "average_score": x,
+            "without_qbr": n}   (each account's latest QBR)
 """
 
 from __future__ import annotations
 
-import duckdb
+import math
 
-from kamdash.core.db import scalar, table_exists
+import duckdb
+import pandas as pd
+
+from kamdash.core.db import frame, scalar, table_exists
 from kamdash.core.fmt import as_float
+from kamdash.core.missing import Missing, require
 from kamdash.core.periods import PeriodContext, period_context
 from kamdash.core.settings import Settings
 from kamdash.metrics.concentration import concentration
-from kamdash.metrics.grid import NO_GROUP
-from kamdash.metrics.retention import retention
+from kamdash.metrics.grid import DIMENSIONS, NO_GROUP
+from kamdash.metrics.qbr import RAG, latest_qbr
+from kamdash.metrics.retention import resolve_basis, retention, revenue_bridge
+from kamdash.metrics.tiering import FIT_TEXT, TIERS, UNASSIGNED, tier_scores
+from kamdash.metrics.whitespace import whitespace
+
+TOP_OPPORTUNITIES = 15  # the Whitespace page's default length of "Biggest opportunities"
+NOT_SCORED = "not scored"
 
 
 def _quarters(ret) -> list[dict]:
@@ -71,6 +98,10 @@ def metrics_summary(
     out: dict = {"snapshot": snapshot, "as_of": ctx.as_of.isoformat() if ctx.as_of else None}
     ret = retention(con, settings, by=by, ctx=ctx, with_wallet=True)  # + share of wallet
     conc = concentration(con, settings, by=by, ctx=ctx)
+    # without revenue the shape stays: no quarters, no groups, null concentration figures
+    ret, conc = (
+        pd.DataFrame(columns=["group"]) if isinstance(x, Missing) else x for x in (ret, conc)
+    )
     period = ctx.label(ctx.last_complete)
     if by is None:
         out["quarters"] = _quarters(ret)
@@ -91,3 +122,175 @@ def metrics_summary(
             }
         )
     return out
+
+
+def page_summary(
+    con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext | None = None
+) -> dict:
+    """What the pages show, portfolio-wide: the bridge, retention_by, tiers, whitespace and qbr
+    sections of the module docstring (apart from `metrics_summary`, whose cost the benchmark
+    times on its own)."""
+    ctx = ctx or period_context(con, settings)
+    return {
+        "bridge": _bridge(con, settings, ctx),
+        "retention_by": _retention_by(con, settings, ctx),
+        "tiers": _tiers(con, settings, ctx),
+        "whitespace": _whitespace(con, settings, ctx),
+        "qbr": _qbr(con, settings),
+    }
+
+
+def _num(x) -> float | None:
+    """A finite float, else None (JSON has no NaN or Infinity)."""
+    v = as_float(x)
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _missing(m: Missing) -> dict:
+    return {"missing": m.message}
+
+
+def _no_quarter(con: duckdb.DuckDBPyConnection, what: str) -> Missing:
+    return require(con, "revenue", what) or Missing(
+        "revenue", f"no complete quarter of revenue: {what} not shown"
+    )
+
+
+def default_bridge_start(ctx: PeriodContext, end: int, kind: str = "ttm") -> int | None:
+    """The Retention page's default "From" period of a bridge ending with `end`: four quarters
+    earlier when the data reaches it, else the earliest period it can start from (a TTM window
+    must lie inside the data); None when there is none."""
+    earlier = [
+        qi for qi in ctx.quarters() if qi < end and (kind == "quarter" or qi - 3 >= ctx.first)
+    ]
+    if not earlier:
+        return None
+    return end - 4 if end - 4 in earlier else earlier[0]
+
+
+def _bridge(con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext) -> dict:
+    end = ctx.last_complete
+    if end is None:
+        return _missing(_no_quarter(con, "revenue bridge"))
+    start = default_bridge_start(ctx, end)
+    if start is None:
+        return _missing(
+            Missing("revenue", "no earlier period to bridge from: revenue bridge not shown")
+        )
+    b = revenue_bridge(con, settings, start, end, kind="ttm")
+    if isinstance(b, Missing):
+        return _missing(b)
+    return {
+        "kind": b.kind,
+        "start": b.start_label,
+        "end": b.end_label,
+        "totals": b.totals,
+        "accounts": b.counts(),
+    }
+
+
+def _retention_groups(
+    con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext, by: str, qi: int
+) -> list[dict] | dict:
+    # the Retention page offers team only with a team sheet; no dimension without accounts
+    miss = require(con, "team" if by == "team" else "accounts", f"retention by {by}")
+    if miss:
+        return _missing(miss)
+    ret = retention(con, settings, by=by, ctx=ctx)
+    if isinstance(ret, Missing):
+        return _missing(ret)
+    ret = ret[ret["quarter"] == qi]
+    return [
+        {
+            "group": r.group,
+            "nrr": _num(r.nrr),
+            "grr": _num(r.grr),
+            "ttm_revenue": float(r.ttm_revenue),
+            "cohort_accounts": int(r.cohort_accounts),
+        }
+        for r in sorted(ret.itertuples(index=False), key=lambda r: (r.group == NO_GROUP, r.group))
+    ]
+
+
+def _retention_by(con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext) -> dict:
+    qi = ctx.last_complete
+    if qi is None:
+        return _missing(_no_quarter(con, "retention by group"))
+    return {
+        "quarter": ctx.label(qi),
+        "basis": resolve_basis(settings),
+        "dimensions": {by: _retention_groups(con, settings, ctx, by, qi) for by in DIMENSIONS},
+    }
+
+
+def _tier_counts(tiers: pd.Series) -> dict[str, int]:
+    """Accounts per tier: Tier 1..3 first (even when empty), then any other label."""
+    n = tiers.value_counts()
+    return {t: int(n.get(t, 0)) for t in (*TIERS, *sorted(set(n.index) - set(TIERS)))}
+
+
+def _tiers(con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext) -> dict:
+    ts = tier_scores(con, settings, qi=ctx.last_complete)
+    if isinstance(ts, Missing):
+        return _missing(ts)
+    t = ts.table.assign(
+        assigned=ts.table["assigned_tier"].fillna(UNASSIGNED),
+        suggested=ts.table["suggested_tier"].fillna(NOT_SCORED),
+    )
+    fit = t["fit"].value_counts()
+    off = t[t["fit"].isin(["under-served", "over-served", "unassigned"])]
+    groups = off.sort_values("account_id").groupby(["assigned", "suggested", "fit"], sort=True)
+    return {
+        "quarter": ctx.label(ts.quarter),
+        "assigned": _tier_counts(t["assigned"]),
+        "suggested": _tier_counts(t["suggested"]),
+        "fit": {k: int(fit.get(k, 0)) for k in FIT_TEXT},
+        "mismatches": [
+            {
+                "assigned": a,
+                "suggested": s,
+                "fit": f,
+                "count": len(g),
+                "account_ids": [str(x) for x in g["account_id"]],
+            }
+            for (a, s, f), g in groups
+        ],
+    }
+
+
+def _whitespace(con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext) -> dict:
+    ws = whitespace(con, settings, qi=ctx.last_complete)
+    if isinstance(ws, Missing):
+        return _missing(ws)
+    ranked = ws.ranked()
+    return {
+        "quarter": ctx.label(ws.quarter),
+        "opportunities": len(ranked),
+        "top": [
+            {
+                "account_id": str(r.account_id),
+                "product": r.product,
+                "potential": _num(r.potential),
+                "reason": r.reason,
+                "in_pipeline": bool(r.in_pipeline),
+            }
+            for r in ranked.head(TOP_OPPORTUNITIES).itertuples(index=False)
+        ],
+    }
+
+
+def _qbr(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
+    last = latest_qbr(con, settings)
+    if isinstance(last, Missing):
+        return _missing(last)
+    rag = last["rag"].value_counts()
+    without = None
+    if table_exists(con, "accounts"):
+        ids = set(frame(con, "SELECT DISTINCT account_id FROM accounts")["account_id"].dropna())
+        without = len(ids - set(last["account_id"]))
+    return {
+        "accounts": len(last),
+        "rag": {r: int(rag.get(r, 0)) for r in RAG},
+        "average_score": _num(last["score"].mean()),
+        "without_qbr": without,
+    }
