@@ -1,6 +1,8 @@
-"""kamdash: navigation and the frame shared by every page."""
+"""kamdash: navigation and the frame shared by every page (the pages: kamdash/navigation.py)."""
 
 import streamlit as st
+
+from kamdash.navigation import PAGES, PageSpec, default_page, sections
 
 st.set_page_config(
     page_title="kamdash",
@@ -9,44 +11,29 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-pages = {
-    "Portfolio": [
-        st.Page(
-            "pages/portfolio.py",
-            title="Portfolio",
-            icon=":material/dashboard:",
-            url_path="portfolio",
-            default=True,
-        ),
-        st.Page("pages/tiers.py", title="Tiers", icon=":material/stacks:", url_path="tiers"),
-        st.Page(
-            "pages/retention.py",
-            title="Retention & wallet",
-            icon=":material/trending_up:",
-            url_path="retention",
-        ),
-        st.Page(
-            "pages/whitespace.py",
-            title="Whitespace",
-            icon=":material/grid_view:",
-            url_path="whitespace",
-        ),
-    ],
-    "Accounts": [
-        st.Page(
-            "pages/qbr.py", title="QBR scorecard", icon=":material/person_pin:", url_path="qbr"
-        ),
-    ],
-    "Data": [
-        st.Page(
-            "pages/definitions.py",
-            title="Definitions",
-            icon=":material/menu_book:",
-            url_path="definitions",
-        ),
-        st.Page(
-            "pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"
-        ),
-    ],
-}
+
+def _page(spec: PageSpec) -> st.Page:
+    # Streamlit serves the default page at `/` and nowhere else, though it reserves its
+    # url_path: give it none, so a hidden page can answer at that path (below).
+    url_path = "" if spec.default else spec.url_path
+    return st.Page(
+        spec.file, title=spec.title, icon=spec.icon, url_path=url_path, default=spec.default
+    )
+
+
+built = {spec: _page(spec) for spec in PAGES}
+pages = {section: [built[s] for s in specs] for section, specs in sections().items()}
+home_spec = default_page()
+home = built[home_spec]
+
+
+def _to_home() -> None:
+    """`/portfolio` (a shared link, a bookmark) opens the default page at `/`, filters kept."""
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    st.switch_page(home, query_params=params)
+
+
+pages[home_spec.section].append(
+    st.Page(_to_home, title=home_spec.title, url_path=home_spec.url_path, visibility="hidden")
+)
 st.navigation(pages).run()

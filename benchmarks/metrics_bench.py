@@ -46,6 +46,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -163,8 +164,20 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
-def run_pandas(f: dict[str, pd.DataFrame]) -> dict:
-    """The obvious pandas implementation of the same definitions (see docs/design)."""
+@dataclass
+class _Grid:
+    """The pandas account x quarter grid: p[a, q] quarter revenue, t[a, q] TTM (zeros filled)."""
+
+    p: pd.DataFrame
+    t: pd.DataFrame
+    tier: pd.Series
+    wallets: dict[int, pd.Series]  # per quarter: the wallet estimate of each account
+    quarters: list[int]
+    first: int
+    last_complete: int
+
+
+def _pandas_grid(f: dict[str, pd.DataFrame]) -> _Grid:
     rev, acc, wal = f["revenue"], f["accounts"], f["wallet"]
     meta = dict(zip(f["_meta"]["key"], f["_meta"]["value"], strict=True))
     d = pd.to_datetime(rev["date"])
@@ -174,7 +187,6 @@ def run_pandas(f: dict[str, pd.DataFrame]) -> dict:
     current = (12 * as_of.year + as_of.month - 1) // 3
     last_complete = current - 1 if is_partial(current, as_of) else current
     quarters = list(range(first, current + 1))
-    # P[a, q] quarter revenue, T[a, q] TTM, over quarters first-? .. current (zeros filled)
     p = rev.groupby(["account_id", "q"])["amount"].sum().unstack(fill_value=0.0)
     p = p.reindex(columns=range(first, current + 1), fill_value=0.0)
     t = p.T.rolling(4, min_periods=1).sum().T
@@ -191,48 +203,51 @@ def run_pandas(f: dict[str, pd.DataFrame]) -> dict:
         return w[cols].ffill(axis=1).iloc[:, -1].reindex(p.index)
 
     wallets = {q: wallet_for(q) for q in quarters}
+    return _Grid(p, t, tier, wallets, quarters, first, last_complete)
 
-    def block(idx) -> dict:
-        pp, tt = p.loc[idx], t.loc[idx]
-        out = []
-        for q in quarters:
-            row = {"revenue": float(pp[q].sum())}
-            for basis, m, lag in (("ttm", tt, 7), ("point", pp, 4)):
-                nrr = grr = None
-                if q - lag >= first:
-                    base = m[q - 4]
-                    coh = base > 0
-                    b = base[coh].sum()
-                    now = m[q][coh]
-                    nrr = _ratio(now.sum(), b)
-                    grr = _ratio(np.minimum(now, base[coh]).sum(), b)
-                row[f"nrr_{basis}"], row[f"grr_{basis}"] = nrr, grr
-            wq = wallets[q].loc[idx]
-            ok = (tt[q] > 0) & (wq > 0)
-            row["sow"] = _ratio(tt[q][ok].sum(), wq[ok].sum()) if ok.any() else None
-            out.append(row)
-        ttm = tt[last_complete]
-        ttm = ttm[ttm > 0]
-        order = pd.DataFrame({"a": ttm.index, "v": ttm.values}).sort_values(
-            ["v", "a"], ascending=[False, True]
-        )
-        n = len(order)
-        conc = None
-        if n:
-            tot = order["v"].sum()
-            m10, m20 = max(1, (n + 5) // 10), max(1, (2 * n + 5) // 10)
-            conc = {
-                "top10_share": order["v"].iloc[:m10].sum() / tot,
-                "top20_share": order["v"].iloc[:m20].sum() / tot,
-                "hhi": float(((100 * order["v"] / tot) ** 2).sum()),
-            }
-        return {"quarters": out, "concentration": conc}
 
-    res = {"all": block(p.index)}
-    for g in sorted(tier.dropna().unique()):
-        res[g] = block(tier.index[tier == g])
-    # TTM bridge last_complete-4 -> last_complete
-    s_, e_ = last_complete - 4, last_complete
+def _pandas_block(g: _Grid, idx) -> dict:
+    """Quarterly revenue, NRR/GRR (TTM and point), share of wallet and concentration of `idx`."""
+    pp, tt = g.p.loc[idx], g.t.loc[idx]
+    out = []
+    for q in g.quarters:
+        row = {"revenue": float(pp[q].sum())}
+        for basis, m, lag in (("ttm", tt, 7), ("point", pp, 4)):
+            nrr = grr = None
+            if q - lag >= g.first:
+                base = m[q - 4]
+                coh = base > 0
+                b = base[coh].sum()
+                now = m[q][coh]
+                nrr = _ratio(now.sum(), b)
+                grr = _ratio(np.minimum(now, base[coh]).sum(), b)
+            row[f"nrr_{basis}"], row[f"grr_{basis}"] = nrr, grr
+        wq = g.wallets[q].loc[idx]
+        ok = (tt[q] > 0) & (wq > 0)
+        row["sow"] = _ratio(tt[q][ok].sum(), wq[ok].sum()) if ok.any() else None
+        out.append(row)
+    ttm = tt[g.last_complete]
+    ttm = ttm[ttm > 0]
+    order = pd.DataFrame({"a": ttm.index, "v": ttm.values}).sort_values(
+        ["v", "a"], ascending=[False, True]
+    )
+    n = len(order)
+    conc = None
+    if n:
+        tot = order["v"].sum()
+        m10, m20 = max(1, (n + 5) // 10), max(1, (2 * n + 5) // 10)
+        conc = {
+            "top10_share": order["v"].iloc[:m10].sum() / tot,
+            "top20_share": order["v"].iloc[:m20].sum() / tot,
+            "hhi": float(((100 * order["v"] / tot) ** 2).sum()),
+        }
+    return {"quarters": out, "concentration": conc}
+
+
+def _pandas_bridge(g: _Grid) -> dict:
+    """TTM bridge last_complete-4 -> last_complete."""
+    p, t = g.p, g.t
+    s_, e_ = g.last_complete - 4, g.last_complete
     s, e = t[s_], t[e_]
     earlier = (p.loc[:, [c for c in p.columns if c < s_ - 3]] > 0).any(axis=1)
     diff = e - s
@@ -260,12 +275,21 @@ def run_pandas(f: dict[str, pd.DataFrame]) -> dict:
         "unchanged",
     )
     cat = pd.Series(cat, index=s.index)
-    res["bridge"] = {
+    return {
         "start": float(s.sum()),
         "end": float(e.sum()),
         **{k: float(diff[cat == k].sum()) for k in ("new", "expansion", "reactivation")},
         **{k: float(-diff[cat == k].sum()) for k in ("contraction", "churn")},
     }
+
+
+def run_pandas(f: dict[str, pd.DataFrame]) -> dict:
+    """The obvious pandas implementation of the same definitions (see docs/design)."""
+    g = _pandas_grid(f)
+    res = {"all": _pandas_block(g, g.p.index)}
+    for tier in sorted(g.tier.dropna().unique()):
+        res[tier] = _pandas_block(g, g.tier.index[g.tier == tier])
+    res["bridge"] = _pandas_bridge(g)
     return res
 
 

@@ -28,40 +28,25 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import run as bench  # noqa: E402
 
+from kamdash.navigation import PAGES as REGISTRY  # noqa: E402
+
+# every page but Upload (a form, no figures), the default one at `/`
 PAGES = {
-    "/": "Portfolio",
-    "/tiers": "Tiers",
-    "/retention": "Retention & wallet",
-    "/whitespace": "Whitespace",
-    "/qbr": "QBR scorecard",
-    "/definitions": "Definitions",
+    "/" if p.default else f"/{p.url_path}": p.title for p in REGISTRY if p.file != "pages/upload.py"
 }
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="revenue rows (1,000,000)")
     ap.add_argument("--runs", type=int, default=3, help="visits per page: 1 first + reloads")
     ap.add_argument("--out", type=Path, default=bench.OUT)
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    from playwright.sync_api import sync_playwright
 
-    from tests import conftest
-    from tests import test_browser as tb
-
-    def shared(name):  # the browser tests' settings, wherever they live
-        return getattr(tb, name, None) or getattr(conftest, name)
-
-    chromium, args_, viewport, artifacts = (
-        shared("CHROMIUM"),
-        shared("ARGS"),
-        shared("VIEWPORT"),
-        shared("ARTIFACTS"),
-    )
-
-    meta = bench.dataset("csv", args.rows, args.out)
+def _published(meta: dict) -> Path:
+    """The data dir holding the extract published (once)."""
     data_dir = bench.snapshot_dir(meta)
     if not (data_dir / "CURRENT").exists():
         print(f"publishing {meta['revenue_rows']:,} revenue rows into {data_dir}…", flush=True)
@@ -70,37 +55,49 @@ def main() -> int:
         )
         if "error" in res:
             raise SystemExit(res["error"])
-    artifacts.mkdir(exist_ok=True)
-    print(bench.machine(), flush=True)
-    server = tb.Server(data_dir)
+    return data_dir
+
+
+def _visit(browser, url: str, reloads: int) -> list[float]:
+    """Seconds to a rendered page: a first visit in a fresh context, then `reloads` reloads."""
+    from tests.conftest import VIEWPORT
+    from tests.helpers import no_exception, wait_rendered
+
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    times = []
+    try:
+        t0 = time.perf_counter()
+        pg.goto(url)
+        wait_rendered(pg, timeout=180)
+        times.append(time.perf_counter() - t0)
+        no_exception(pg)
+        for _ in range(reloads):
+            t0 = time.perf_counter()
+            pg.reload()
+            wait_rendered(pg, timeout=180)
+            times.append(time.perf_counter() - t0)
+    finally:
+        ctx.close()
+    return times
+
+
+def _measure(data_dir: Path, runs: int) -> list[tuple[str, str, float, float | None]]:
+    """(title, path, first visit, best reload) of every page, on a server of its own."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import ARGS, ARTIFACTS, CHROMIUM, Server
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = Server(data_dir)
     results = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=args_)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-
-                def visit(path: str, reload_times: int) -> list[float]:
-                    ctx = browser.new_context(viewport=viewport)
-                    pg = ctx.new_page()
-                    times = []
-                    try:
-                        t0 = time.perf_counter()
-                        pg.goto(server.url + path)
-                        tb.wait_rendered(pg, timeout=180)
-                        times.append(time.perf_counter() - t0)
-                        tb.no_exception(pg)
-                        for _ in range(reload_times):
-                            t0 = time.perf_counter()
-                            pg.reload()
-                            tb.wait_rendered(pg, timeout=180)
-                            times.append(time.perf_counter() - t0)
-                    finally:
-                        ctx.close()
-                    return times
-
-                visit("/definitions", 0)  # warm-up: the server's first run opens the snapshot
+                _visit(browser, server.url + "/definitions", 0)  # warm-up: opens the snapshot
                 for path, title in PAGES.items():
-                    times = visit(path, max(0, args.runs - 1))
+                    times = _visit(browser, server.url + path, max(0, runs - 1))
                     reload = min(times[1:]) if len(times) > 1 else None
                     results.append((title, path, times[0], reload))
                     print(
@@ -112,17 +109,29 @@ def main() -> int:
                 browser.close()
     finally:
         server.stop()
+    return results
+
+
+def _table(meta: dict, results, runs: int) -> str:
     lines = [
         f"Browser render time, {meta['revenue_rows']:,} revenue rows "
         f"({meta['total_rows']:,} rows in all tables), Chromium 1280x720:",
         "",
-        f"| page | path | first visit (s) | reload, best of {max(1, args.runs - 1)} (s) |",
+        f"| page | path | first visit (s) | reload, best of {max(1, runs - 1)} (s) |",
         "|---|---|---|---|",
     ]
     for title, path, first, reload in results:
         shown = "" if reload is None else f"{reload:.2f}"
         lines.append(f"| {title} | `{path}` | {first:.2f} | {shown} |")
-    table = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    args = _args()
+    meta = bench.dataset("csv", args.rows, args.out)
+    data_dir = _published(meta)
+    print(bench.machine(), flush=True)
+    table = _table(meta, _measure(data_dir, args.runs), args.runs)
     print()
     print(bench.machine())
     print(table)

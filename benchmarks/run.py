@@ -31,9 +31,10 @@ Steps:
   kamdash's full metric set (every metric module that exists), pandas (read from DuckDB, then a
   plain groupby implementation, `benchmarks/metrics_bench.py`) and one bare DuckDB scan-and-group
   of revenue;
-- pages: the kamdash calls each page makes for its default view (no filter, last complete
-  quarter, first account), on a fresh cursor of the snapshot, as a page run does; with and
-  without the precomputed aggregates.
+- pages: the view functions (kamdash/views/) each page calls for its default view (no filter,
+  last complete quarter; the QBR page's account review of its first account, the object the
+  deck renders), on a fresh cursor of the snapshot, as a page run does; with and without the
+  precomputed aggregates.
 """
 
 from __future__ import annotations
@@ -253,96 +254,113 @@ def w_metrics_core(spec):
     return run
 
 
+# -- the full metric set: every metric module, each part timed (seconds per part) -------------
+
+
+def _summary(cur, s, ctx, q):
+    from kamdash.views.summary import metrics_summary
+
+    metrics_summary(cur, s)
+
+
+def _grouped(cur, s, ctx, q):
+    from kamdash.views.summary import metrics_summary
+
+    for by in ("tier", "owner", "region", "industry"):
+        metrics_summary(cur, s, by=by)
+
+
+def _bridge_growth(cur, s, ctx, q):
+    from kamdash.metrics.retention import account_growth, retention, revenue_bridge
+
+    retention(cur, s, basis="point", ctx=ctx)
+    revenue_bridge(cur, s, q - 4, q, kind="ttm")
+    revenue_bridge(cur, s, q - 1, q, kind="quarter")
+    account_growth(cur, s, qi=q, ctx=ctx)
+
+
+def _wallet(cur, s, ctx, q):
+    from kamdash.metrics.wallet import account_share, wallet_quadrants
+
+    account_share(cur, s, qi=q, ctx=ctx)
+    wallet_quadrants(cur, s, qi=q, ctx=ctx)
+
+
+def _concentration(cur, s, ctx, q):
+    from kamdash.metrics.concentration import concentration, pareto
+
+    concentration(cur, s, by="tier", qi=q, ctx=ctx)
+    pareto(cur, s, qi=q, ctx=ctx)
+
+
+def _tiering(cur, s, ctx, q):
+    from kamdash.metrics.tiering import HEATMAP_DIMENSIONS, tier_heatmap, tier_scores
+
+    ts = tier_scores(cur, s, qi=q)
+    tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "revenue", qi=q)
+    tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "nrr", tiers=ts, qi=q)
+
+
+def _whitespace(cur, s, ctx, q):
+    from kamdash.metrics.whitespace import whitespace
+
+    whitespace(cur, s, qi=q)
+
+
+def _relationships(cur, s, ctx, q):
+    from kamdash.metrics.relationships import relationships
+
+    relationships(cur, s)
+
+
+def _qbr(cur, s, ctx, q):
+    from kamdash.metrics.qbr import latest_qbr, plan_freshness, qbr_scores
+
+    qbr_scores(cur, s)
+    latest_qbr(cur, s)
+    plan_freshness(cur, s)
+
+
+def _attention(cur, s, ctx, q):
+    from kamdash.metrics.attention import needing_attention
+
+    needing_attention(cur, s, qi=q)
+
+
+def _account_review(cur, s, ctx, q):
+    from kamdash.views.account_review import account_qbr_data, review_accounts
+
+    account_qbr_data(cur, s, review_accounts(cur, s, q)["account_id"][:1], q)
+
+
+METRIC_SET = [
+    ("summary", _summary),
+    ("grouped (tier, owner, region, industry)", _grouped),
+    ("point retention + bridges + growth", _bridge_growth),
+    ("wallet (account share, quadrants)", _wallet),
+    ("concentration by tier + pareto", _concentration),
+    ("tiering (scores + heatmap)", _tiering),
+    ("whitespace", _whitespace),
+    ("relationships", _relationships),
+    ("qbr (scores, latest, plan freshness)", _qbr),
+    ("attention", _attention),
+    ("account review (largest account)", _account_review),
+]
+
+
 def full_metric_set(cur, s) -> dict[str, float]:
-    """Every kamdash metric for the portfolio (whatever modules exist); seconds per metric."""
+    """Every kamdash metric for the portfolio (whatever modules exist); seconds per part."""
     from kamdash.core.periods import period_context
 
+    ctx = period_context(cur, s)
     times: dict[str, float] = {}
-
-    def timed(name, fn):
+    for name, fn in METRIC_SET:
         t = time.perf_counter()
         try:
-            fn()
-        except ImportError:
-            return
+            fn(cur, s, ctx, ctx.last_complete)
+        except ImportError:  # a module this checkout does not have
+            continue
         times[name] = time.perf_counter() - t
-
-    ctx = period_context(cur, s)
-    q = ctx.last_complete
-
-    def summary():
-        from kamdash.views.summary import metrics_summary
-
-        metrics_summary(cur, s)
-
-    def grouped():
-        from kamdash.views.summary import metrics_summary
-
-        for by in ("tier", "owner", "region", "industry"):
-            metrics_summary(cur, s, by=by)
-
-    def bridge_growth():
-        from kamdash.metrics.retention import account_growth, retention, revenue_bridge
-
-        retention(cur, s, basis="point", ctx=ctx)
-        revenue_bridge(cur, s, q - 4, q, kind="ttm")
-        revenue_bridge(cur, s, q - 1, q, kind="quarter")
-        account_growth(cur, s, qi=q, ctx=ctx)
-
-    def wallet():
-        from kamdash.metrics.wallet import account_share, wallet_quadrants
-
-        account_share(cur, s, qi=q, ctx=ctx)
-        wallet_quadrants(cur, s, qi=q, ctx=ctx)
-
-    def concentration():
-        from kamdash.metrics.concentration import concentration, pareto
-
-        concentration(cur, s, by="tier", qi=q, ctx=ctx)
-        pareto(cur, s, qi=q, ctx=ctx)
-
-    def tiering():
-        from kamdash.metrics.tiering import HEATMAP_DIMENSIONS, tier_heatmap, tier_scores
-
-        ts = tier_scores(cur, s, qi=q)
-        tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "revenue", qi=q)
-        tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], "nrr", tiers=ts, qi=q)
-
-    def whitespace():
-        from kamdash.metrics.whitespace import whitespace as ws
-
-        ws(cur, s, qi=q)
-
-    def relationships():
-        from kamdash.metrics.relationships import relationships as rel
-
-        rel(cur, s)
-
-    def qbr():
-        from kamdash.metrics.qbr import latest_qbr, plan_freshness, qbr_scores
-
-        qbr_scores(cur, s)
-        latest_qbr(cur, s)
-        plan_freshness(cur, s)
-
-    def attention():
-        from kamdash.metrics.attention import needing_attention
-
-        needing_attention(cur, s, qi=q)
-
-    for name, fn in [
-        ("summary", summary),
-        ("grouped (tier, owner, region, industry)", grouped),
-        ("point retention + bridges + growth", bridge_growth),
-        ("wallet (account share, quadrants)", wallet),
-        ("concentration by tier + pareto", concentration),
-        ("tiering (scores + heatmap)", tiering),
-        ("whitespace", whitespace),
-        ("relationships", relationships),
-        ("qbr (scores, latest, plan freshness)", qbr),
-        ("attention", attention),
-    ]:
-        timed(name, fn)
     return times
 
 
@@ -407,7 +425,7 @@ def w_bare_group(spec):
     return run
 
 
-# -- pages: the kamdash calls of each page's default view (read pages/*.py) -------------------
+# -- pages: the views each page's default view calls (read pages/*.py) ------------------------
 
 
 def _frame(con, s):
@@ -428,83 +446,54 @@ def _frame(con, s):
 
 
 def page_portfolio(con, s):
-    from kamdash.metrics.attention import needing_attention
-    from kamdash.metrics.concentration import concentration, pareto
-    from kamdash.metrics.retention import retention
-    from kamdash.metrics.wallet import share_of_wallet
+    from kamdash.views import portfolio as view
 
     base, cur, ctx, q = _frame(con, s)
-    retention(cur, s, ctx=ctx)
-    share_of_wallet(cur, s, ctx=ctx)
-    concentration(cur, s, qi=q, ctx=ctx)
-    concentration(cur, s, qi=q - 4, ctx=ctx)
-    concentration(cur, s, by="tier", qi=q, ctx=ctx)
-    concentration(cur, s, by="tier", qi=q - 4, ctx=ctx)
-    pareto(cur, s, qi=q, ctx=ctx)
-    needing_attention(cur, s, qi=q)
+    view.headline(cur, s, ctx, q)
+    view.tiers(cur, s, ctx, q)
+    view.revenue_concentration(cur, s, ctx, q)
+    view.attention(cur, s, q)
 
 
 def page_tiers(con, s):
-    from kamdash.metrics.tiering import (
-        HEATMAP_DIMENSIONS,
-        HEATMAP_VALUES,
-        tier_heatmap,
-        tier_scores,
-    )
+    from kamdash.metrics.tiering import HEATMAP_DIMENSIONS, HEATMAP_VALUES, tier_scores
+    from kamdash.views import tiers as view
 
     base, cur, ctx, q = _frame(con, s)
-    tier_scores(cur, s, qi=q)
-    tier_heatmap(cur, s, HEATMAP_DIMENSIONS[0], HEATMAP_VALUES[0], tiers=None, qi=q)
+    ts = tier_scores(cur, s, qi=q)
+    view.heatmap(cur, s, HEATMAP_DIMENSIONS[0], HEATMAP_VALUES[0], ts, False, q)
 
 
 def page_retention(con, s):
-    from kamdash.metrics.grid import DIMENSIONS
-    from kamdash.metrics.retention import retention, revenue_bridge
-    from kamdash.metrics.wallet import share_of_wallet, wallet_quadrants
+    from kamdash.views import retention as view
 
     base, cur, ctx, q = _frame(con, s)
-    retention(cur, s, ctx=ctx)
-    retention(cur, s, by=DIMENSIONS[0], ctx=ctx)  # the page's default split: tier
-    revenue_bridge(cur, s, q - 4, q, kind="ttm")
-    share_of_wallet(cur, s, ctx=ctx)
-    wallet_quadrants(cur, s, qi=q, ctx=ctx)
+    view.trend(cur, s, ctx, q)
+    view.by_group(cur, s, ctx, q, view.dimensions(cur)[0], "nrr")
+    starts, start = view.bridge_starts(ctx, q, "ttm")
+    if start is not None:
+        view.bridge(cur, s, start, q, "ttm")
+    view.wallet(cur, s, ctx, q)
 
 
 def page_whitespace(con, s):
     from kamdash.metrics.whitespace import whitespace
+    from kamdash.views import whitespace as view
 
     base, cur, ctx, q = _frame(con, s)
     ws = whitespace(cur, s, qi=q)
-    for v in ("ttm", "potential", "pipeline"):
-        ws.grid(v)
+    view.account_grid(ws, None, view.GRID_ROWS)
+    view.opportunities(ws)
 
 
 def page_qbr(con, s):
-    from kamdash.core.db import frame
-    from kamdash.metrics.grid import account_quarters
-    from kamdash.metrics.qbr import plan_freshness, qbr_scores
-    from kamdash.metrics.relationships import contacts, relationships
-    from kamdash.metrics.retention import account_growth
-    from kamdash.metrics.wallet import account_share
-    from kamdash.metrics.whitespace import whitespace
-    from kamdash.ui import account_names
+    """The account list of the filtered view, then the review of its largest account on an
+    unfiltered cursor, as pages/qbr.py does."""
+    from kamdash.views.account_review import account_qbr_data, pick_account, review_accounts
 
     base, cur, ctx, q = _frame(con, s)
-    ids, _ = account_names(cur)
-    growth = account_growth(cur, s, qi=q, ctx=ctx)
-    account = growth["account_id"].iloc[0] if len(growth) else ids[0]
-    qbr_scores(cur, s)
-    account_share(cur, s, qi=q, ctx=ctx)
-    plan_freshness(cur, s)
-    relationships(cur, s)
-    contacts(cur, s, account)
-    whitespace(cur, s, qi=q, account_ids=[account])
-    aq = account_quarters(cur, s)
-    frame(
-        cur,
-        f"SELECT q, rev AS revenue FROM {aq} WHERE account_id = ? AND q BETWEEN ? AND ? ORDER BY q",
-        [account, q - 7, q],
-    )
+    ids = review_accounts(cur, s, q)["account_id"].tolist()
+    account_qbr_data(con.cursor(), s, [pick_account(ids)], q)
 
 
 def page_definitions(con, s):

@@ -62,8 +62,9 @@ def cmd_use(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    from kamdash.core.periods import period_context
     from kamdash.core.settings import load_settings
-    from kamdash.views.summary import metrics_summary
+    from kamdash.views.summary import metrics_summary, page_summary
 
     store = SnapshotStore(_data_dir(args))
     try:
@@ -72,10 +73,15 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        out = metrics_summary(con.cursor(), load_settings(data_dir=store.data_dir), by=args.by)
+        cur, settings = con.cursor(), load_settings(data_dir=store.data_dir)
+        ctx = period_context(cur, settings)
+        out = metrics_summary(cur, settings, by=args.by, ctx=ctx)
+        if args.by is None:
+            out |= page_summary(cur, settings, ctx)
     finally:
         con.close()
-    print(json.dumps(out, indent=None if args.json else 2, default=str))
+    # allow_nan=False: a NaN slipping through fails loudly instead of printing invalid JSON
+    print(json.dumps(out, indent=None if args.json else 2, default=str, allow_nan=False))
     return 0
 
 
@@ -113,7 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     add("snapshots", cmd_snapshots, "List published snapshots (* = current).")
     sp = add("use", cmd_use, "Make an earlier snapshot current again.")
     sp.add_argument("snapshot_id")
-    sp = add("metrics", cmd_metrics, "Print the portfolio metrics of the current snapshot.")
+    sp = add(
+        "metrics",
+        cmd_metrics,
+        "Print the portfolio metrics of the current snapshot: retention, concentration and, "
+        "without --by, what the pages show (bridge, retention by group, tiers, whitespace, QBR).",
+    )
     sp.add_argument("--by", help="group by: tier, owner, region, industry, team")
     sp.add_argument("--json", action="store_true", help="compact JSON on one line")
     sp = add("sample", cmd_sample, "Write the deterministic sample extract.")

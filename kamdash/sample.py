@@ -34,10 +34,14 @@ import re
 import sys
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from kamdash.core.settings import DEFAULT_TIER_WEIGHTS
+from kamdash.metrics.tiering import CURRENT_REVENUE, revenue_quintile, weighted_score
 
 # --------------------------------------------------------------------------------------------
 # Export headers per canonical table: (header as the CRM writes it, canonical column or None
@@ -332,14 +336,6 @@ ARCHETYPE_NAMES = ["stable", "expand", "contract", "churn", "winback", "new", "l
 
 SEASON = np.array([0.93, 0.95, 1.02, 0.98, 1.0, 1.03, 0.95, 0.92, 1.02, 1.03, 1.05, 1.12])
 
-TIER_WEIGHTS = {  # the design brief's defaults (settings.DEFAULT_TIER_WEIGHTS)
-    "expansion_potential": 30.0,
-    "strategic_fit": 25.0,
-    "current_revenue": 20.0,
-    "executive_access": 15.0,
-    "reference_value": 10.0,
-}
-
 
 # --------------------------------------------------------------------------------------------
 # The model
@@ -353,6 +349,15 @@ def _day(x) -> np.datetime64:
     return np.datetime64(x, "D")
 
 
+def _check_args(n_accounts: int, months: int, n_products: int) -> None:
+    if n_accounts < 10:
+        raise ValueError("n_accounts must be at least 10")
+    if months < 15:
+        raise ValueError("months must be at least 15 (the stories need five quarters)")
+    if not 1 <= n_products <= len(PRODUCT_CATALOGUE):
+        raise ValueError(f"n_products must be between 1 and {len(PRODUCT_CATALOGUE)}")
+
+
 def _simulate(
     n_accounts: int,
     seed: int,
@@ -361,28 +366,42 @@ def _simulate(
     n_products: int,
     density: float,
 ) -> dict:
-    if n_accounts < 10:
-        raise ValueError("n_accounts must be at least 10")
-    if months < 15:
-        raise ValueError("months must be at least 15 (the stories need five quarters)")
-    if not 1 <= n_products <= len(PRODUCT_CATALOGUE):
-        raise ValueError(f"n_products must be between 1 and {len(PRODUCT_CATALOGUE)}")
-    n = n_accounts
+    _check_args(n_accounts, months, n_products)
+    n, m = n_accounts, months
     m0 = np.datetime64(str(start)[:7], "M")
     month_start = (m0 + np.arange(months + 1)).astype("datetime64[D]")
-    today = month_start[months] + 14
     cal_month = (m0 + np.arange(months)).astype(int) % 12  # 0 = January
+    life = _lifecycles(n, m, seed)
+    cells = _cells(life, seed, n_products, density)
+    rev = _revenue_rows(life, cells, seed, n_products, cal_month)
+    rev["date"] = month_start[rev["mon"]] + (rev["day"] - 1)
 
-    # ---- accounts: size, archetype ----------------------------------------------------------
-    rng, _ = _rngs(seed, 1)
-    # annual revenue around the last year: log-normal (heavy tail), a floor for the smallest
-    size = 6_000 + np.exp(rng.normal(np.log(85_000), 1.35, n))
-    size = np.minimum(size, 40_000_000)
-    order = np.argsort(-size, kind="stable")
-    rank = np.empty(n, int)
-    rank[order] = np.arange(n)
-    pct = 1.0 - rank / max(n - 1, 1)  # 1 = biggest
+    # trailing twelve months and the year before, per account (the stories are built on them)
+    last12 = rev["mon"] >= m - 12
+    prev12 = (rev["mon"] >= m - 24) & (rev["mon"] < m - 12)
+    ttm = np.bincount(rev["acc"][last12], weights=rev["amount"][last12], minlength=n)
+    ttm_prev = np.bincount(rev["acc"][prev12], weights=rev["amount"][prev12], minlength=n)
+    last_mon = np.full(n, -1)
+    np.maximum.at(last_mon, rev["acc"], rev["mon"])
 
+    return {
+        "n": n,
+        "months": m,
+        "n_products": n_products,
+        "month_start": month_start,
+        "today": month_start[months] + 14,
+        **{k: life[k] for k in ("size", "pct", "arche", "growth", "a_start", "a_end")},
+        **{k: cells.pop(k) for k in ("industry", "n_bu", "bu_rank")},
+        "cells": cells,
+        "rev": rev,
+        "ttm": ttm,
+        "ttm_prev": ttm_prev,
+        "last_mon": last_mon,
+    }
+
+
+def _archetypes(rng: np.random.Generator, n: int, order: np.ndarray) -> np.ndarray:
+    """Each account's story (STABLE, EXPAND...); the largest accounts never churn or start late."""
     arche = np.full(n, STABLE)
     perm = rng.permutation(n)
     k = lambda share, least=1: max(least, int(round(share * n)))  # noqa: E731
@@ -405,13 +424,26 @@ def _simulate(
         for i in pool[pos : pos + cnt]:
             arche[i] = code
         pos += cnt
+    return arche
+
+
+def _lifecycles(n: int, m: int, seed: int) -> dict:
+    """Accounts: size, archetype, active months [a_start, a_end), win-back gap, growth."""
+    rng, _ = _rngs(seed, 1)
+    # annual revenue around the last year: log-normal (heavy tail), a floor for the smallest
+    size = 6_000 + np.exp(rng.normal(np.log(85_000), 1.35, n))
+    size = np.minimum(size, 40_000_000)
+    order = np.argsort(-size, kind="stable")
+    rank = np.empty(n, int)
+    rank[order] = np.arange(n)
+    pct = 1.0 - rank / max(n - 1, 1)  # 1 = biggest
+    arche = _archetypes(rng, n, order)
 
     a_start = np.zeros(n, int)
-    a_end = np.full(n, months)
-    gap0 = np.full(n, months)  # win-backs: no revenue in [gap0, gap1)
-    gap1 = np.full(n, months)
+    a_end = np.full(n, m)
+    gap0 = np.full(n, m)  # win-backs: no revenue in [gap0, gap1)
+    gap1 = np.full(n, m)
     growth = rng.normal(0.04, 0.06, n)
-    m = months
     sel = arche == EXPAND
     growth[sel] = rng.uniform(0.25, 0.6, sel.sum())
     sel = arche == CONTRACT
@@ -428,9 +460,31 @@ def _simulate(
     gap0[sel] = rng.integers(min(6, m // 4), m // 2, sel.sum())
     gap1[sel] = gap0[sel] + rng.integers(6, 10, sel.sum())
     gap1 = np.maximum(np.minimum(gap1, m - 6), np.minimum(gap0 + 3, m))
+    return {
+        "n": n,
+        "m": m,
+        "size": size,
+        "pct": pct,
+        "arche": arche,
+        "growth": growth,
+        "a_start": a_start,
+        "a_end": a_end,
+        "gap0": gap0,
+        "gap1": gap1,
+    }
 
-    # ---- cells: (account, product, business unit) with an active interval -----------------
+
+def _append(cells: dict, idx: np.ndarray, **new: np.ndarray) -> dict:
+    """The cells plus copies of the cells `idx`, with the columns given in `new` replaced."""
+    return {k: np.concatenate([v, new[k] if k in new else v[idx]]) for k, v in cells.items()}
+
+
+def _cells(life: dict, seed: int, n_products: int, density: float) -> dict:
+    """Cells (account, product, business unit) with an active interval [start, end), their
+    monthly base amount, slot (0 = the account's first product) and `new` (ramping up); plus
+    each account's industry and business units."""
     rng, _ = _rngs(seed, 2)
+    n, m, pct, arche = life["n"], life["m"], life["pct"], life["arche"]
     pop = np.array([p[3] for p in PRODUCT_CATALOGUE[:n_products]])
     ind_idx = rng.choice(len(INDUSTRIES), n, p=INDUSTRY_SHARE)
     affinity = np.exp(
@@ -450,11 +504,10 @@ def _simulate(
     mask = cols < n_cells[:, None]
     c_acc = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
     c_slot = np.broadcast_to(cols, mask.shape)[mask]  # 0 = the account's first product
-    c_prod = prod_rank[mask]
     c_bu = bu_rank[c_acc, rng.integers(0, 1 << 30, c_acc.size) % n_bu[c_acc]]
     nc = c_acc.size
-    c_start = a_start[c_acc].copy()
-    c_end = a_end[c_acc].copy()
+    c_start = life["a_start"][c_acc].copy()
+    c_end = life["a_end"][c_acc].copy()
     p_cross = np.where(arche[c_acc] == EXPAND, 0.55, 0.07)
     cross = (c_slot > 0) & (rng.random(nc) < p_cross)
     lo = c_start + 3
@@ -467,130 +520,120 @@ def _simulate(
     c_end = np.where(drop, dlo + (rng.random(nc) * np.maximum(m - dlo, 1)).astype(int), c_end)
     wgt = rng.gamma(1.5, 1.0, nc) * np.where(c_slot == 0, 3.0, 1.0)
     wsum = np.bincount(c_acc, weights=wgt, minlength=n)
-    c_base = size[c_acc] / 12.0 * wgt / wsum[c_acc]
-    c_base = np.where(cross, c_base * 1.4, c_base)
-    c_new = (c_start > 0) | cross
+    c_base = life["size"][c_acc] / 12.0 * wgt / wsum[c_acc]
+    cells = {
+        "acc": c_acc,
+        "slot": c_slot,
+        "prod": prod_rank[mask],
+        "bu": c_bu,
+        "start": c_start,
+        "end": c_end,
+        "base": np.where(cross, c_base * 1.4, c_base),
+        "new": (c_start > 0) | cross,
+    }
+    cells = _second_units(rng, cells, pct, n_bu, bu_rank)
+    cells = _winbacks(rng, cells, life)
+    cells["start"] = np.minimum(cells["start"], m)
+    cells["end"] = np.clip(cells["end"], cells["start"], m)
+    return {**cells, "industry": ind_idx, "n_bu": n_bu, "bu_rank": bu_rank}
 
-    # big accounts buy the same product in a second business unit
-    dup = (n_bu[c_acc] > 1) & (rng.random(nc) < 0.5 * pct[c_acc] ** 3)
-    first_bu_pos = np.argmax(bu_rank[c_acc] == c_bu[:, None], axis=1)
+
+def _second_units(
+    rng: np.random.Generator, cells: dict, pct: np.ndarray, n_bu: np.ndarray, bu_rank: np.ndarray
+) -> dict:
+    """Big accounts buy the same product in a second business unit."""
+    c_acc = cells["acc"]
+    dup = (n_bu[c_acc] > 1) & (rng.random(c_acc.size) < 0.5 * pct[c_acc] ** 3)
+    first_bu_pos = np.argmax(bu_rank[c_acc] == cells["bu"][:, None], axis=1)
     dup_bu = bu_rank[c_acc, (first_bu_pos + 1) % n_bu[c_acc]]
     d = np.flatnonzero(dup)
-    c_acc = np.concatenate([c_acc, c_acc[d]])
-    c_slot = np.concatenate([c_slot, c_slot[d] + 100])
-    c_prod = np.concatenate([c_prod, c_prod[d]])
-    c_bu = np.concatenate([c_bu, dup_bu[d]])
-    c_start = np.concatenate([c_start, c_start[d] + rng.integers(0, 12, d.size)])
-    c_end = np.concatenate([c_end, c_end[d]])
-    c_base = np.concatenate([c_base, c_base[d] * rng.uniform(0.3, 0.8, d.size)])
-    c_new = np.concatenate([c_new, np.ones(d.size, bool)])
+    start = cells["start"][d] + rng.integers(0, 12, d.size)
+    base = cells["base"][d] * rng.uniform(0.3, 0.8, d.size)
+    return _append(
+        cells,
+        d,
+        slot=cells["slot"][d] + 100,
+        bu=dup_bu[d],
+        start=start,
+        base=base,
+        new=np.ones(d.size, bool),
+    )
 
-    # win-backs: the account stops, then comes back with its core product and a few others
-    wb = (gap0[c_acc] < m) & (c_end > gap0[c_acc])
-    back = np.flatnonzero(wb & ((c_slot == 0) | (rng.random(c_acc.size) < 0.4)))
-    b_start = gap1[c_acc[back]]
-    c_end = np.where(wb, np.minimum(c_end, gap0[c_acc]), c_end)
-    c_acc = np.concatenate([c_acc, c_acc[back]])
-    c_slot = np.concatenate([c_slot, c_slot[back]])
-    c_prod = np.concatenate([c_prod, c_prod[back]])
-    c_bu = np.concatenate([c_bu, c_bu[back]])
-    c_start = np.concatenate([c_start, b_start])
-    c_end = np.concatenate([c_end, np.full(back.size, m)])
-    c_base = np.concatenate([c_base, c_base[back] * 0.7])
-    c_new = np.concatenate([c_new, np.ones(back.size, bool)])
-    c_start = np.minimum(c_start, m)
-    c_end = np.clip(c_end, c_start, m)
 
-    # ---- revenue rows (vectorised) ----------------------------------------------------------
+def _winbacks(rng: np.random.Generator, cells: dict, life: dict) -> dict:
+    """Win-backs: the account stops, then comes back with its core product and a few others."""
+    m, gap0 = life["m"], life["gap0"]
+    c_acc = cells["acc"]
+    wb = (gap0[c_acc] < m) & (cells["end"] > gap0[c_acc])
+    back = np.flatnonzero(wb & ((cells["slot"] == 0) | (rng.random(c_acc.size) < 0.4)))
+    b_start = life["gap1"][c_acc[back]]
+    cells["end"] = np.where(wb, np.minimum(cells["end"], gap0[c_acc]), cells["end"])
+    return _append(
+        cells,
+        back,
+        start=b_start,
+        end=np.full(back.size, m),
+        base=cells["base"][back] * 0.7,
+        new=np.ones(back.size, bool),
+    )
+
+
+def _revenue_rows(
+    life: dict, cells: dict, seed: int, n_products: int, cal_month: np.ndarray
+) -> dict:
+    """Monthly invoice lines of every cell, and a few credit notes; sorted by month, day,
+    account, product."""
     rng, _ = _rngs(seed, 3)
-    lengths = c_end - c_start
+    m = life["m"]
+    lengths = cells["end"] - cells["start"]
     total = int(lengths.sum())
-    cell = np.repeat(np.arange(c_acc.size), lengths)
+    cell = np.repeat(np.arange(cells["acc"].size), lengths)
     offs = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    mon = c_start[cell] + offs
-    acc = c_acc[cell]
-    prod = c_prod[cell]
+    mon = cells["start"][cell] + offs
+    acc = cells["acc"][cell]
+    prod = cells["prod"][cell]
     recurring = np.array([p[4] for p in PRODUCT_CATALOGUE[:n_products]])[prod]
-    ramp = np.where(c_new[cell], np.minimum(1.0, 0.35 + 0.25 * offs), 1.0)
+    ramp = np.where(cells["new"][cell], np.minimum(1.0, 0.35 + 0.25 * offs), 1.0)
     anchor = m - 6.5
     sigma = np.where(recurring, 0.06, 0.35)
     amount = (
-        c_base[cell]
-        * np.exp(growth[acc] * (mon - anchor) / 12.0)
+        cells["base"][cell]
+        * np.exp(life["growth"][acc] * (mon - anchor) / 12.0)
         * SEASON[cal_month[mon]]
         * ramp
         * np.exp(rng.normal(0.0, 1.0, total) * sigma)
     )
     keep = recurring | (rng.random(total) < 0.55)  # project work is billed in some months
     amount = np.where(recurring, amount, amount / 0.55)
-    bill_day = rng.integers(1, 29, n)
+    bill_day = rng.integers(1, 29, life["n"])
     day = np.where(recurring, bill_day[acc], rng.integers(1, 29, total))
     sel = keep & (amount >= 1.0)
-    acc, mon, prod, day, amount = acc[sel], mon[sel], prod[sel], day[sel], amount[sel]
-    bu = c_bu[cell][sel]
-    amount = np.round(amount, 2)
-    # credit notes: a handful of negative lines a few days after an invoice
+    lines = {
+        "acc": acc[sel],
+        "mon": mon[sel],
+        "prod": prod[sel],
+        "bu": cells["bu"][cell][sel],
+        "day": day[sel],
+        "amount": np.round(amount[sel], 2),
+    }
+    lines = _credit_notes(rng, lines, recurring[sel], life["n"])
+    srt = np.lexsort((lines["prod"], lines["acc"], lines["day"], lines["mon"]))
+    types = {"acc": np.int32, "mon": np.int32, "day": np.int32, "prod": np.int16, "bu": np.int16}
+    rev = {k: lines[k][srt].astype(t) for k, t in types.items()}
+    return {**rev, "amount": lines["amount"][srt], "is_cn": lines["is_cn"][srt]}
+
+
+def _credit_notes(rng: np.random.Generator, lines: dict, recurring: np.ndarray, n: int) -> dict:
+    """A handful of negative lines a few days after an invoice (`is_cn` marks them)."""
+    amount, day = lines["amount"], lines["day"]
     n_cn = max(3, n // 30)
-    cand = np.flatnonzero(recurring[sel] & (amount >= 2000))
+    cand = np.flatnonzero(recurring & (amount >= 2000))
     pick = np.sort(rng.choice(cand, min(n_cn, cand.size), replace=False))
     cn_amount = -np.round(amount[pick] * rng.uniform(0.1, 0.6, pick.size), 2)
     cn_day = np.minimum(day[pick] + rng.integers(3, 15, pick.size), 28)
-    is_cn = np.concatenate([np.zeros(acc.size, bool), np.ones(pick.size, bool)])
-    acc = np.concatenate([acc, acc[pick]])
-    mon = np.concatenate([mon, mon[pick]])
-    prod = np.concatenate([prod, prod[pick]])
-    bu = np.concatenate([bu, bu[pick]])
-    day = np.concatenate([day, cn_day])
-    amount = np.concatenate([amount, cn_amount])
-    srt = np.lexsort((prod, acc, day, mon))
-    rev = {
-        "acc": acc[srt].astype(np.int32),
-        "mon": mon[srt].astype(np.int32),
-        "day": day[srt].astype(np.int32),
-        "prod": prod[srt].astype(np.int16),
-        "bu": bu[srt].astype(np.int16),
-        "amount": amount[srt],
-        "is_cn": is_cn[srt],
-    }
-    rev["date"] = month_start[rev["mon"]] + (rev["day"] - 1)
-
-    # trailing twelve months and the year before, per account (the stories are built on them)
-    last12 = rev["mon"] >= m - 12
-    prev12 = (rev["mon"] >= m - 24) & (rev["mon"] < m - 12)
-    ttm = np.bincount(rev["acc"][last12], weights=rev["amount"][last12], minlength=n)
-    ttm_prev = np.bincount(rev["acc"][prev12], weights=rev["amount"][prev12], minlength=n)
-    last_mon = np.full(n, -1)
-    np.maximum.at(last_mon, rev["acc"], rev["mon"])
-
-    return {
-        "n": n,
-        "months": m,
-        "n_products": n_products,
-        "month_start": month_start,
-        "today": today,
-        "size": size,
-        "pct": pct,
-        "arche": arche,
-        "growth": growth,
-        "a_start": a_start,
-        "a_end": a_end,
-        "industry": ind_idx,
-        "n_bu": n_bu,
-        "bu_rank": bu_rank,
-        "cells": {
-            "acc": c_acc,
-            "prod": c_prod,
-            "bu": c_bu,
-            "start": c_start,
-            "end": c_end,
-            "base": c_base,
-            "slot": c_slot,
-        },
-        "rev": rev,
-        "ttm": ttm,
-        "ttm_prev": ttm_prev,
-        "last_mon": last_mon,
-    }
+    lines = _append(lines, pick, day=cn_day, amount=cn_amount)
+    lines["is_cn"] = np.arange(lines["acc"].size) >= amount.size
+    return lines
 
 
 def _kams(n: int) -> list[tuple[str, str, str, str]]:
@@ -614,6 +657,63 @@ def _slug(s: str) -> str:
     s = s.lower().replace("&", "and")
     s = s.translate(str.maketrans("áéíóúüñçãõłńś", "aeiouuncaolns"))
     return re.sub(r"[^a-z0-9]+", "", s)
+
+
+def _names(
+    r: random.Random, industry: np.ndarray, region: np.ndarray
+) -> tuple[list[str], list[str], list[str], set[str]]:
+    """Unique company names from the industry's nouns: stems, full names, web sites and the
+    set of stems used."""
+    inds = list(INDUSTRIES)
+    used: set[str] = set()
+    stems, names, sites = [], [], []
+    for i in range(industry.size):
+        nouns = INDUSTRIES[inds[industry[i]]]
+        stem = ""
+        for attempt in range(40):
+            stem = f"{r.choice(PREFIXES)} {r.choice(nouns)}"
+            if attempt > 20:
+                stem = f"{r.choice(PREFIXES)} {stem}"
+            if stem not in used:
+                break
+        used.add(stem)
+        suffix = r.choice(REGIONS[region[i]][3])
+        name = stem + (suffix if suffix.startswith(",") else (" " + suffix if suffix else ""))
+        stems.append(stem)
+        names.append(name)
+        sites.append(f"www.{_slug(stem)}.{REGIONS[region[i]][2]}")
+    return stems, names, sites, used
+
+
+def _subsidiaries(
+    sim: dict,
+    ids: list[str],
+    region: np.ndarray,
+    parents: list[int],
+    kids: list[int],
+    stems: list[str],
+    names: list[str],
+    sites: list[str],
+    used: set[str],
+) -> list[str | None]:
+    """Every seventh of `kids` becomes a subsidiary of one of the first `parents`: named and
+    hosted after its group, in its group's industry. Each account's parent_id."""
+    n = sim["n"]
+    parent: list[str | None] = [None] * n
+    n_sub = max(2, n // 50)
+    chosen_parents = parents[: max(1, n_sub // 2)]
+    for j, i in enumerate(kids[: n_sub * 7 : 7]):
+        p = chosen_parents[j % len(chosen_parents)]
+        country = REGIONS[region[i]][4][j % 2]
+        stem = f"{stems[p]} {country}"
+        if stem in used:
+            stem = f"{stems[p]} {country} {j + 2}"
+        used.add(stem)
+        names[i] = stem
+        sites[i] = f"www.{_slug(stems[p])}.{REGIONS[region[p]][2]}/{_slug(country)}"
+        parent[i] = ids[p]
+        sim["industry"][i] = sim["industry"][p]
+    return parent
 
 
 def _accounts(sim: dict, seed: int) -> dict:
@@ -648,43 +748,11 @@ def _accounts(sim: dict, seed: int) -> dict:
         owner[i] = js[(c + r.randrange(2 if tier[i] == 3 else 1)) % len(js)]
         counter[reg] = c + 1
 
-    # names
-    inds = list(INDUSTRIES)
-    used: set[str] = set()
-    stems, names, sites = [], [], []
-    for i in range(n):
-        nouns = INDUSTRIES[inds[sim["industry"][i]]]
-        stem = ""
-        for attempt in range(40):
-            stem = f"{r.choice(PREFIXES)} {r.choice(nouns)}"
-            if attempt > 20:
-                stem = f"{r.choice(PREFIXES)} {stem}"
-            if stem not in used:
-                break
-        used.add(stem)
-        suffix = r.choice(REGIONS[region[i]][3])
-        name = stem + (suffix if suffix.startswith(",") else (" " + suffix if suffix else ""))
-        stems.append(stem)
-        names.append(name)
-        sites.append(f"www.{_slug(stem)}.{REGIONS[region[i]][2]}")
-
+    stems, names, sites, used = _names(r, sim["industry"], region)
     # subsidiaries: a few mid-size accounts belong to a Tier 1 group
-    parent: list[str | None] = [None] * n
     parents = [i for i in o[:n1] if arche[i] != CHURN]
     kids = [i for i in o[n1 + 5 :] if ttm[i] > 0 and arche[i] in (STABLE, EXPAND)]
-    n_sub = max(2, n // 50)
-    chosen_parents = parents[: max(1, n_sub // 2)]
-    for j, i in enumerate(kids[: n_sub * 7 : 7]):
-        p = chosen_parents[j % len(chosen_parents)]
-        country = REGIONS[region[i]][4][j % 2]
-        stem = f"{stems[p]} {country}"
-        if stem in used:
-            stem = f"{stems[p]} {country} {j + 2}"
-        used.add(stem)
-        names[i] = stem
-        sites[i] = f"www.{_slug(stems[p])}.{REGIONS[region[p]][2]}/{_slug(country)}"
-        parent[i] = ids[p]
-        sim["industry"][i] = sim["industry"][p]
+    parent = _subsidiaries(sim, ids, region, parents, kids, stems, names, sites, used)
 
     segment = np.where(pct >= 0.75, "Enterprise", np.where(pct >= 0.35, "Mid-Market", "Commercial"))
     return {
@@ -702,35 +770,13 @@ def _accounts(sim: dict, seed: int) -> dict:
     }
 
 
-def _revenue_quintile(ttm: np.ndarray) -> np.ndarray:
-    """1-5 by TTM among active accounts (5 = top 20%); 1 for accounts without revenue."""
-    q = np.ones(ttm.size, int)
-    act = np.flatnonzero(ttm > 0)
-    if act.size:
-        r = np.empty(act.size)
-        r[np.argsort(ttm[act], kind="stable")] = np.arange(1, act.size + 1)
-        q[act] = np.ceil(5 * r / act.size).astype(int)
-    return np.clip(q, 1, 5)
-
-
-def tier_score(scores: dict[str, np.ndarray], quintile: np.ndarray) -> np.ndarray:
-    """The brief's tier score with default weights (current revenue = TTM quintile)."""
-    num = TIER_WEIGHTS["current_revenue"] * quintile
-    den = TIER_WEIGHTS["current_revenue"]
-    for k, wk in TIER_WEIGHTS.items():
-        if k != "current_revenue":
-            num = num + wk * scores[k]
-            den += wk
-    return num / den
-
-
 def _scores(sim: dict, acc: dict, seed: int) -> tuple[dict[str, np.ndarray], list[int]]:
     """Scores 1-5 that put each account's tier score inside its assigned tier's band (with a
     margin of 0.2, robust to a one-step difference in the revenue quintile), except for three
     deliberate mismatches."""
     rng, _ = _rngs(seed, 5)
     n, tier, ttm, arche = sim["n"], acc["tier"], sim["ttm"], sim["arche"]
-    q = _revenue_quintile(ttm)
+    q = revenue_quintile(ttm)
     band_tier = tier.copy()
     # deliberate mismatches: a big expanding Tier 3, a legacy Tier 1, an under-tiered Tier 2
     mism: list[int] = []
@@ -754,7 +800,10 @@ def _scores(sim: dict, acc: dict, seed: int) -> tuple[dict[str, np.ndarray], lis
     lo = np.select([band_tier == 1, band_tier == 2], [4.05, 3.05], 1.0)
     hi = np.select([band_tier == 1, band_tier == 2], [5.0, 3.55], 2.55)
     target = lo + (hi - lo) * rng.uniform(0.2, 0.8, n)
-    need = (100 * target - 20 * q) / 80.0
+    # the criteria score that puts the tier score on target, given the revenue quintile q
+    w = DEFAULT_TIER_WEIGHTS
+    total, w_rev = sum(w.values()), w[CURRENT_REVENUE]
+    need = (total * target - w_rev * q) / (total - w_rev)
     keys = ["expansion_potential", "strategic_fit", "executive_access", "reference_value"]
     health = np.select([arche == EXPAND, arche == CONTRACT, arche == CHURN], [0.6, -0.6, -0.8], 0.0)
     bias = {
@@ -769,7 +818,7 @@ def _scores(sim: dict, acc: dict, seed: int) -> tuple[dict[str, np.ndarray], lis
         s[k] = np.where(zero, np.minimum(s[k], 2), s[k])
     stack = np.stack([s[k] for k in keys], axis=1)
     for _ in range(60):
-        sc = tier_score(dict(zip(keys, stack.T, strict=True)), q)
+        sc = weighted_score({**dict(zip(keys, stack.T, strict=True)), CURRENT_REVENUE: q}, w)
         up, down = sc < lo - 1e-9, sc > hi + 1e-9
         if not (up.any() or down.any()):
             break
@@ -808,104 +857,151 @@ def _as_date(d: np.datetime64 | None):
     return None if d is None else np.datetime64(d, "D")
 
 
+@dataclass
+class _Book:
+    """What the tables of `_build` draw on. `r` and `rng` are consumed table after table, in
+    `_build`'s order, so that order is part of the output."""
+
+    sim: dict
+    acc: dict
+    r: random.Random
+    rng: np.random.Generator
+    kam_names: list[str]
+    pnames: list[str]
+    drifting: int  # index of DRIFTING_KAM in kam_names
+    adopted: list[set[int]]  # per account, the products it still buys in the last month
+
+
 def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.DataFrame]:
-    n, m, today = sim["n"], sim["months"], sim["today"]
-    arche, ttm = sim["arche"], sim["ttm"]
-    ms = sim["month_start"]
     acc = _accounts(sim, seed)
     scores, _mismatched = _scores(sim, acc, seed)
-    tier, owner, kams = acc["tier"], acc["owner"], acc["kams"]
-    kam_names = [k[0] for k in kams]
-    products = PRODUCT_CATALOGUE[: sim["n_products"]]
-    pnames = [p[0] for p in products]
-    drifting = kam_names.index(DRIFTING_KAM)
+    kam_names = [k[0] for k in acc["kams"]]
+    adopted: list[set[int]] = [set() for _ in range(sim["n"])]
     cells = sim["cells"]
-    order = acc["order_by_ttm"]
-    _, r = _rngs(seed, 6)
-    rng, _ = _rngs(seed, 7)
-
-    adopted: list[set[int]] = [set() for _ in range(n)]
-    last_mon = sim["last_mon"]
     for a, p, e in zip(
         cells["acc"].tolist(), cells["prod"].tolist(), cells["end"].tolist(), strict=True
     ):
-        if e >= m - 1:
+        if e >= sim["months"] - 1:
             adopted[a].add(p)
+    _, r = _rngs(seed, 6)
+    rng, _ = _rngs(seed, 7)
+    pnames = [p[0] for p in PRODUCT_CATALOGUE[: sim["n_products"]]]
+    b = _Book(sim, acc, r, rng, kam_names, pnames, kam_names.index(DRIFTING_KAM), adopted)
+    plan_days = _plan_days(b)
+    stakeholders = _stakeholders(b)
+    op, open_pipe = _opportunities(b)
+    qb, last_qbr = _qbrs(b, plan_days, open_pipe)
+    wallet = _wallet(b)
+    today = sim["today"]
+    accounts = {
+        "account_id": acc["ids"],
+        "account_name": acc["names"],
+        "owner": [kam_names[j] for j in acc["owner"]],
+        "region": [REGIONS[j][0] for j in acc["region"]],
+        "industry": [list(INDUSTRIES)[j] for j in sim["industry"]],
+        "segment": acc["segment"].tolist(),
+        "tier": [f"Tier {t}" for t in acc["tier"]],
+        "parent_id": acc["parent"],
+        "plan_updated": [None if d is None else today - d for d in plan_days],
+        "last_qbr": last_qbr,
+        "Website": acc["sites"],
+    }
+    tables = {"accounts": _frame("accounts", accounts)}
+    if with_revenue:
+        tables["revenue"] = revenue_frame(sim, acc["ids"])
+    tables["wallet"] = _frame("wallet", wallet)
+    tables["scores"] = _frame("scores", {"account_id": acc["ids"], **scores})
+    tables["stakeholders"] = _frame("stakeholders", stakeholders)
+    tables["opportunities"] = _frame("opportunities", op)
+    tables["qbr"] = _frame("qbr", qb)
+    return {**tables, **_reference_tables(b)}
 
-    # ---- plan freshness -----------------------------------------------------------------
+
+def _reference_tables(b: _Book) -> dict[str, pd.DataFrame]:
+    """The product list and the KAM team."""
+    products = PRODUCT_CATALOGUE[: b.sim["n_products"]]
+    kams = b.acc["kams"]
+    return {
+        "products": _frame(
+            "products",
+            {
+                "product": b.pnames,
+                "product_line": [p[1] for p in products],
+                "list_price": [int(p[2]) for p in products],
+            },
+        ),
+        "team": _frame(
+            "team",
+            {
+                "owner": b.kam_names,
+                "manager": [k[3] for k in kams],
+                "team": [k[2] for k in kams],
+                "Email": [
+                    f"{_slug(k[0].split(' ')[0])}.{_slug(k[0].split(' ', 1)[1])}@kamdash.example"
+                    for k in kams
+                ],
+            },
+        ),
+    }
+
+
+def _plan_days(b: _Book) -> list[int | None]:
+    """Days since each account plan was updated (None: no plan date): every fifth Tier 1
+    account and most of the drifting KAM's book are stale."""
+    r, n, ttm = b.r, b.sim["n"], b.sim["ttm"]
+    tier, owner, order = b.acc["tier"], b.acc["owner"], b.acc["order_by_ttm"]
     t1 = [i for i in order if tier[i] == 1]
     stale_t1 = set(t1[2::5])  # every fifth Tier 1 account (not the top two)
-    stale_t1 |= {i for i in t1 if owner[i] == drifting and r.random() < 0.7}
+    stale_t1 |= {i for i in t1 if owner[i] == b.drifting and r.random() < 0.7}
     plan_days: list[int | None] = []
     for i in range(n):
         if tier[i] == 1:
             d = r.randint(190, 420) if i in stale_t1 else r.randint(2, 30)
         elif tier[i] == 2:
-            d = r.randint(200, 400) if owner[i] == drifting else r.randint(5, 150)
+            d = r.randint(200, 400) if owner[i] == b.drifting else r.randint(5, 150)
         elif ttm[i] <= 0 or r.random() < 0.45:
             d = None
         else:
             d = r.randint(30, 700)
         plan_days.append(d)
-    plan_updated = [None if d is None else today - d for d in plan_days]
+    return plan_days
 
-    # ---- stakeholders -------------------------------------------------------------------
+
+STAKEHOLDER_KEYS = [
+    "account_id",
+    "name",
+    "title",
+    "role",
+    "level",
+    "influence",
+    "sentiment",
+    "strength",
+    "last_contact",
+    "Email",
+]
+
+
+def _stakeholders(b: _Book) -> dict[str, list]:
+    """Contacts per account (more for Tier 1); some accounts deliberately single-threaded."""
+    r, n, arche = b.r, b.sim["n"], b.sim["arche"]
+    tier, owner, order = b.acc["tier"], b.acc["owner"], b.acc["order_by_ttm"]
     t1_all = [i for i in order if tier[i] == 1]
     top10 = set(order[: max(1, n // 30)].tolist())
     single = {i for i in t1_all if i in top10 and i in set(t1_all[1::4])}
     single |= set(t1_all[3::6])
     single |= {i for i in range(n) if tier[i] == 2 and r.random() < 0.25}
-    st_rows: dict[str, list] = {
-        k: []
-        for k in [
-            "account_id",
-            "name",
-            "title",
-            "role",
-            "level",
-            "influence",
-            "sentiment",
-            "strength",
-            "last_contact",
-            "Email",
-        ]
-    }
-    strong_exec = np.zeros(n, bool)
+    st_rows: dict[str, list] = {k: [] for k in STAKEHOLDER_KEYS}
     for i in range(n):
         if tier[i] == 1:
-            k = min(12, r.randint(3, 7) + int(5 * sim["pct"][i] ** 4) + r.randint(0, 3))
+            k = min(12, r.randint(3, 7) + int(5 * b.sim["pct"][i] ** 4) + r.randint(0, 3))
         elif tier[i] == 2:
             k = r.randint(2, 6)
         else:
             k = r.randint(1, 3)
         health = {EXPAND: 1.0, CONTRACT: -0.7, CHURN: -1.2, WINBACK: -0.5}.get(int(arche[i]), 0.0)
-        if owner[i] == drifting:
+        if owner[i] == b.drifting:
             health -= 0.6
-        names_used: set[str] = set()
-        strengths = []
-        rows = []
-        for c in range(k):
-            lvl = (
-                "Executive"
-                if c == 0 and tier[i] == 1
-                else r.choices(["Executive", "Manager", "User"], [0.22, 0.43, 0.35])[0]
-            )
-            for _ in range(20):
-                nm = f"{r.choice(FIRST_NAMES)} {r.choice(LAST_NAMES)}"
-                if nm not in names_used:
-                    break
-            names_used.add(nm)
-            title = r.choice(
-                {"Executive": EXEC_TITLES, "Manager": MANAGER_TITLES, "User": USER_TITLES}[lvl]
-            )
-            infl = {
-                "Executive": r.randint(4, 5),
-                "Manager": r.randint(2, 4),
-                "User": r.randint(1, 3),
-            }[lvl]
-            strength = int(np.clip(round(r.gauss(3.0 + 0.6 * health, 1.1)), 1, 5))
-            strengths.append(strength)
-            rows.append([nm, title, r.choice(ROLES[lvl]), lvl, infl, strength])
+        rows = _people(b, i, k, health)
         # threading: single-threaded accounts have exactly one strong contact, the others
         # (Tier 1/2) at least two
         idx = sorted(range(k), key=lambda c: -rows[c][5])
@@ -916,74 +1012,101 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
         elif tier[i] in (1, 2) and k >= 2:
             for c in idx[:2]:
                 rows[c][5] = max(rows[c][5], 3)
-        for nm, title, role, lvl, infl, strength in rows:
-            u = r.random() + 0.25 * health + 0.15 * (strength - 3)
-            sentiment = (
-                "Detractor"
-                if u < 0.12
-                else "Neutral"
-                if u < 0.42
-                else "Supporter"
-                if u < 0.8
-                else "Champion"
-            )
-            days = int(r.expovariate(1 / (25 if strength >= 3 else 110)))
-            if arche[i] == CHURN and last_mon[i] >= 0:
-                days += int((today - ms[min(last_mon[i] + 1, m)]).astype(int))
-            last = today - min(days, 900) - 1
-            strong_exec[i] |= lvl == "Executive" and strength >= 3
-            email = (
-                f"{_slug(nm.split(' ')[0])}.{_slug(nm.split(' ', 1)[1])}"
-                f"@{acc['sites'][i].split('/')[0][4:]}"
-            )
-            for key, val in zip(
-                [
-                    "account_id",
-                    "name",
-                    "title",
-                    "role",
-                    "level",
-                    "influence",
-                    "sentiment",
-                    "strength",
-                    "last_contact",
-                    "Email",
-                ],
-                [acc["ids"][i], nm, title, role, lvl, infl, sentiment, strength, last, email],
-                strict=True,
-            ):
+        for row in rows:
+            for key, val in zip(STAKEHOLDER_KEYS, _contact(b, i, row, health), strict=True):
                 st_rows[key].append(val)
+    return st_rows
 
-    # ---- opportunities ------------------------------------------------------------------
-    op: dict[str, list] = {
-        k: []
-        for k in [
-            "opportunity_id",
-            "Opportunity Name",
-            "account_id",
-            "product",
-            "business_unit",
-            "amount",
-            "stage",
-            "close_date",
-            "owner",
-        ]
-    }
-    open_pipe = np.zeros(n)
 
-    def add_opp(i, p, bu, amount, stage, close, label=None):
-        op["opportunity_id"].append(None)
-        op["Opportunity Name"].append(
-            f"{acc['stems'][i]} - {label or pnames[p]} ({BUSINESS_UNITS[bu]})"
+def _people(b: _Book, i: int, k: int, health: float) -> list[list]:
+    """k contacts of account i: [name, title, role, level, influence, strength]."""
+    r = b.r
+    names_used: set[str] = set()
+    rows = []
+    for c in range(k):
+        lvl = (
+            "Executive"
+            if c == 0 and b.acc["tier"][i] == 1
+            else r.choices(["Executive", "Manager", "User"], [0.22, 0.43, 0.35])[0]
         )
-        op["account_id"].append(acc["ids"][i])
-        op["product"].append(pnames[p])
-        op["business_unit"].append(BUSINESS_UNITS[bu])
-        op["amount"].append(int(max(1000, round(amount, -2))))
-        op["stage"].append(stage)
-        op["close_date"].append(close)
-        op["owner"].append(kam_names[owner[i]])
+        for _ in range(20):
+            nm = f"{r.choice(FIRST_NAMES)} {r.choice(LAST_NAMES)}"
+            if nm not in names_used:
+                break
+        names_used.add(nm)
+        title = r.choice(
+            {"Executive": EXEC_TITLES, "Manager": MANAGER_TITLES, "User": USER_TITLES}[lvl]
+        )
+        infl = {
+            "Executive": r.randint(4, 5),
+            "Manager": r.randint(2, 4),
+            "User": r.randint(1, 3),
+        }[lvl]
+        strength = int(np.clip(round(r.gauss(3.0 + 0.6 * health, 1.1)), 1, 5))
+        rows.append([nm, title, r.choice(ROLES[lvl]), lvl, infl, strength])
+    return rows
 
+
+def _contact(b: _Book, i: int, row: list, health: float) -> list:
+    """One stakeholder row (STAKEHOLDER_KEYS order): sentiment, last contact and e-mail added."""
+    r, sim = b.r, b.sim
+    today, m, last_mon = sim["today"], sim["months"], sim["last_mon"]
+    nm, title, role, lvl, infl, strength = row
+    u = r.random() + 0.25 * health + 0.15 * (strength - 3)
+    sentiment = (
+        "Detractor"
+        if u < 0.12
+        else "Neutral"
+        if u < 0.42
+        else "Supporter"
+        if u < 0.8
+        else "Champion"
+    )
+    days = int(r.expovariate(1 / (25 if strength >= 3 else 110)))
+    if sim["arche"][i] == CHURN and last_mon[i] >= 0:
+        days += int((today - sim["month_start"][min(last_mon[i] + 1, m)]).astype(int))
+    last = today - min(days, 900) - 1
+    email = (
+        f"{_slug(nm.split(' ')[0])}.{_slug(nm.split(' ', 1)[1])}"
+        f"@{b.acc['sites'][i].split('/')[0][4:]}"
+    )
+    return [b.acc["ids"][i], nm, title, role, lvl, infl, sentiment, strength, last, email]
+
+
+OPPORTUNITY_KEYS = [
+    "opportunity_id",
+    "Opportunity Name",
+    "account_id",
+    "product",
+    "business_unit",
+    "amount",
+    "stage",
+    "close_date",
+    "owner",
+]
+
+
+def _add_opp(b: _Book, op: dict, i, p, bu, amount, stage, close, label=None) -> None:
+    op["opportunity_id"].append(None)
+    op["Opportunity Name"].append(
+        f"{b.acc['stems'][i]} - {label or b.pnames[p]} ({BUSINESS_UNITS[bu]})"
+    )
+    op["account_id"].append(b.acc["ids"][i])
+    op["product"].append(b.pnames[p])
+    op["business_unit"].append(BUSINESS_UNITS[bu])
+    op["amount"].append(int(max(1000, round(amount, -2))))
+    op["stage"].append(stage)
+    op["close_date"].append(close)
+    op["owner"].append(b.kam_names[b.acc["owner"][i]])
+
+
+def _opportunities(b: _Book) -> tuple[dict[str, list], np.ndarray]:
+    """Won deals behind every start in the window, closed and open deals per account, numbered
+    by close date like a CRM would; and each account's open pipeline."""
+    r, sim = b.r, b.sim
+    m, ms, cells = sim["months"], sim["month_start"], sim["cells"]
+    op: dict[str, list] = {k: [] for k in OPPORTUNITY_KEYS}
+    open_pipe = np.zeros(sim["n"])
     # won deals behind every cross-sell / new-logo / win-back start in the window
     for a, p, bu, s0, base in zip(
         cells["acc"].tolist(),
@@ -994,124 +1117,142 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
         strict=True,
     ):
         if 0 < s0 < m:
-            add_opp(
-                a, p, bu, base * 12 * r.uniform(0.8, 1.2), "Closed Won", ms[s0] - r.randint(5, 40)
-            )
-    bu_rank, n_bu = sim["bu_rank"], sim["n_bu"]
-    for i in range(n):
-        size = max(sim["size"][i], 20_000)
-        bus = bu_rank[i, : n_bu[i]].tolist()
-        lam_closed = {1: 6.0, 2: 3.0, 3: 1.2}[int(tier[i])]
-        for _ in range(int(rng.poisson(lam_closed))):
-            p = r.randrange(len(pnames))
-            close = ms[r.randrange(3, m)] + r.randint(0, 27)
-            if close >= today:
-                continue
-            won = r.random() < 0.2
-            add_opp(
-                i,
-                p,
-                r.choice(bus),
-                size * r.uniform(0.05, 0.4),
-                "Closed Won" if won else "Closed Lost",
-                close,
-            )
-        if arche[i] == CHURN and 0 <= last_mon[i] < m - 1:
-            add_opp(
-                i,
-                0,
-                bus[0],
-                size * r.uniform(0.6, 1.0),
-                "Closed Lost",
-                ms[last_mon[i]] + r.randint(0, 20),
-                label="Renewal",
-            )
-        if ttm[i] <= 0:
-            continue
-        lam_open = {1: 3.0, 2: 1.5, 3: 0.4}[int(tier[i])]
-        if arche[i] == EXPAND:
-            lam_open *= 1.6
-        if owner[i] == drifting:
-            lam_open *= 0.25
-        white = [p for p in range(len(pnames)) if p not in adopted[i]] or list(range(len(pnames)))
-        for _ in range(int(rng.poisson(lam_open))):
-            p = r.choice(white) if r.random() < 0.75 else r.randrange(len(pnames))
-            stage = r.choices(STAGES_OPEN, STAGE_OPEN_P)[0]
-            close = today + (r.randint(-40, -5) if r.random() < 0.06 else r.randint(10, 300))
-            amt = size * r.uniform(0.05, 0.4)
-            open_pipe[i] += amt
-            add_opp(i, p, r.choice(bus), amt, stage, close)
-    # order by close date, then number them like a CRM would
+            amount, close = base * 12 * r.uniform(0.8, 1.2), ms[s0] - r.randint(5, 40)
+            _add_opp(b, op, a, p, bu, amount, "Closed Won", close)
+    for i in range(sim["n"]):
+        _account_opps(b, op, i, open_pipe)
     o_idx = sorted(
         range(len(op["account_id"])), key=lambda j: (op["close_date"][j], op["account_id"][j], j)
     )
     for k in op:
         op[k] = [op[k][j] for j in o_idx]
     op["opportunity_id"] = [f"OPP-{j + 1:06d}" for j in range(len(o_idx))]
+    return op, open_pipe
 
-    # ---- QBRs ---------------------------------------------------------------------------
-    qb: dict[str, list] = {
-        k: []
-        for k in [
-            "account_id",
-            "date",
-            "relationship_depth",
-            "pipeline_coverage",
-            "plan_currency",
-            "notes",
-            "commitments_due",
-            "commitments_done",
-        ]
-    }
-    last_qbr: list = [None] * n
-    qbr_months = [m - 11, m - 8, m - 5, m - 2]  # mid-quarter of the last four quarters
-    for i in range(n):
-        if tier[i] == 3:
-            if ttm[i] > 0 and r.random() < 0.15:
-                last_qbr[i] = today - r.randint(200, 500)
+
+def _account_opps(b: _Book, op: dict, i: int, open_pipe: np.ndarray) -> None:
+    """Account i's closed deals, its lost renewal when it churned, and its open deals (mostly
+    on its whitespace; few for the drifting KAM's book)."""
+    r, rng, sim = b.r, b.rng, b.sim
+    m, ms, today, arche, last_mon = (
+        sim["months"],
+        sim["month_start"],
+        sim["today"],
+        sim["arche"],
+        sim["last_mon"],
+    )
+    tier = int(b.acc["tier"][i])
+    size = max(sim["size"][i], 20_000)
+    bus = sim["bu_rank"][i, : sim["n_bu"][i]].tolist()
+    for _ in range(int(rng.poisson({1: 6.0, 2: 3.0, 3: 1.2}[tier]))):
+        p = r.randrange(len(b.pnames))
+        close = ms[r.randrange(3, m)] + r.randint(0, 27)
+        if close >= today:
             continue
-        health = {EXPAND: 0.8, CONTRACT: -0.7, CHURN: -1.3, WINBACK: -0.4}.get(int(arche[i]), 0.1)
-        base = 3.6 + health + r.gauss(0, 0.35)
-        cov = open_pipe[i] / max(sim["size"][i], 1.0)
-        for qn, qm in enumerate(qbr_months):
-            if qm > last_mon[i] + 1:
-                break  # no QBR after the account left
-            if qm < sim["a_start"][i]:
-                continue  # nor before it became a customer
-            drift = -0.8 * qn if owner[i] == drifting else 0.0
-            trend = (
-                0.15 * qn
-                if arche[i] == EXPAND
-                else (-0.2 * qn if arche[i] in (CONTRACT, CHURN) else 0.0)
-            )
-            lvl = base + drift + trend
-            depth = int(np.clip(round(lvl + r.gauss(0, 0.5)), 1, 5))
-            cadence = 31 if tier[i] == 1 else 92
-            age = 999 if plan_days[i] is None else plan_days[i]
-            pc0 = 4.4 if age <= cadence else 3.3 if age <= 2 * cadence else 1.8
-            pipe0 = 1.5 + 6 * cov
-            if owner[i] == drifting:  # a book that was fine a year ago and slid since
-                pipe0, pc0, depth = 4.0, 4.3, int(np.clip(round(3.9 + drift), 1, 5))
-            pipe = int(np.clip(round(pipe0 + drift + r.gauss(0, 0.5)), 1, 5))
-            pc = int(np.clip(round(pc0 + drift + r.gauss(0, 0.5)), 1, 5))
-            mean = (depth + pipe + pc) / 3
-            band = "green" if mean >= 4 else "amber" if mean >= 3 else "red"
-            due = r.randint(2, 7)
-            rate = {"green": 0.9, "amber": 0.7, "red": 0.35}[band]
-            done = min(due, max(0, round(due * rate + r.gauss(0, 0.6))))
-            ad = sorted(adopted[i]) or [0]
-            note = r.choice(QBR_NOTES[band]).format(
-                bu=BUSINESS_UNITS[bu_rank[i, r.randrange(n_bu[i])]],
-                product=pnames[r.choice(ad)],
-            )
-            d = ms[qm] + r.randint(2, 25)
-            for key, val in zip(
-                qb, [acc["ids"][i], d, depth, pipe, pc, note, due, done], strict=True
-            ):
-                qb[key].append(val)
-            last_qbr[i] = d
+        stage = "Closed Won" if r.random() < 0.2 else "Closed Lost"
+        _add_opp(b, op, i, p, r.choice(bus), size * r.uniform(0.05, 0.4), stage, close)
+    if arche[i] == CHURN and 0 <= last_mon[i] < m - 1:
+        amount, close = size * r.uniform(0.6, 1.0), ms[last_mon[i]] + r.randint(0, 20)
+        _add_opp(b, op, i, 0, bus[0], amount, "Closed Lost", close, label="Renewal")
+    if sim["ttm"][i] <= 0:
+        return
+    lam_open = {1: 3.0, 2: 1.5, 3: 0.4}[tier]
+    if arche[i] == EXPAND:
+        lam_open *= 1.6
+    if b.acc["owner"][i] == b.drifting:
+        lam_open *= 0.25
+    n_p = len(b.pnames)
+    white = [p for p in range(n_p) if p not in b.adopted[i]] or list(range(n_p))
+    for _ in range(int(rng.poisson(lam_open))):
+        p = r.choice(white) if r.random() < 0.75 else r.randrange(n_p)
+        stage = r.choices(STAGES_OPEN, STAGE_OPEN_P)[0]
+        close = today + (r.randint(-40, -5) if r.random() < 0.06 else r.randint(10, 300))
+        amt = size * r.uniform(0.05, 0.4)
+        open_pipe[i] += amt
+        _add_opp(b, op, i, p, r.choice(bus), amt, stage, close)
 
-    # ---- wallet -------------------------------------------------------------------------
+
+QBR_KEYS = [
+    "account_id",
+    "date",
+    "relationship_depth",
+    "pipeline_coverage",
+    "plan_currency",
+    "notes",
+    "commitments_due",
+    "commitments_done",
+]
+
+
+def _qbrs(
+    b: _Book, plan_days: list[int | None], open_pipe: np.ndarray
+) -> tuple[dict[str, list], list]:
+    """QBRs in the last four quarters for Tier 1 and 2 accounts (a dated last QBR for a few
+    Tier 3 ones); each account's last QBR date."""
+    r, sim = b.r, b.sim
+    qb: dict[str, list] = {k: [] for k in QBR_KEYS}
+    last_qbr: list = [None] * sim["n"]
+    for i in range(sim["n"]):
+        if b.acc["tier"][i] == 3:
+            if sim["ttm"][i] > 0 and r.random() < 0.15:
+                last_qbr[i] = sim["today"] - r.randint(200, 500)
+            continue
+        last_qbr[i] = _account_qbrs(b, i, plan_days[i], open_pipe[i], qb)
+    return qb, last_qbr
+
+
+def _account_qbrs(b: _Book, i: int, plan_days: int | None, pipe_i: float, qb: dict):
+    """Account i's QBRs (mid-quarter of the last four quarters while it is a customer), scored
+    from its story; the date of the last one (None without any)."""
+    r, sim = b.r, b.sim
+    m, ms, arche, tier = sim["months"], sim["month_start"], sim["arche"], b.acc["tier"]
+    drifting = b.acc["owner"][i] == b.drifting
+    health = {EXPAND: 0.8, CONTRACT: -0.7, CHURN: -1.3, WINBACK: -0.4}.get(int(arche[i]), 0.1)
+    base = 3.6 + health + r.gauss(0, 0.35)
+    cov = pipe_i / max(sim["size"][i], 1.0)
+    last = None
+    for qn, qm in enumerate([m - 11, m - 8, m - 5, m - 2]):
+        if qm > sim["last_mon"][i] + 1:
+            break  # no QBR after the account left
+        if qm < sim["a_start"][i]:
+            continue  # nor before it became a customer
+        drift = -0.8 * qn if drifting else 0.0
+        trend = (
+            0.15 * qn
+            if arche[i] == EXPAND
+            else (-0.2 * qn if arche[i] in (CONTRACT, CHURN) else 0.0)
+        )
+        depth = int(np.clip(round(base + drift + trend + r.gauss(0, 0.5)), 1, 5))
+        cadence = 31 if tier[i] == 1 else 92
+        age = 999 if plan_days is None else plan_days
+        pc0 = 4.4 if age <= cadence else 3.3 if age <= 2 * cadence else 1.8
+        pipe0 = 1.5 + 6 * cov
+        if drifting:  # a book that was fine a year ago and slid since
+            pipe0, pc0, depth = 4.0, 4.3, int(np.clip(round(3.9 + drift), 1, 5))
+        pipe = int(np.clip(round(pipe0 + drift + r.gauss(0, 0.5)), 1, 5))
+        pc = int(np.clip(round(pc0 + drift + r.gauss(0, 0.5)), 1, 5))
+        mean = (depth + pipe + pc) / 3
+        band = "green" if mean >= 4 else "amber" if mean >= 3 else "red"
+        due = r.randint(2, 7)
+        rate = {"green": 0.9, "amber": 0.7, "red": 0.35}[band]
+        done = min(due, max(0, round(due * rate + r.gauss(0, 0.6))))
+        ad = sorted(b.adopted[i]) or [0]
+        note = r.choice(QBR_NOTES[band]).format(
+            bu=BUSINESS_UNITS[sim["bu_rank"][i, r.randrange(sim["n_bu"][i])]],
+            product=b.pnames[r.choice(ad)],
+        )
+        last = ms[qm] + r.randint(2, 25)
+        for key, val in zip(
+            qb, [b.acc["ids"][i], last, depth, pipe, pc, note, due, done], strict=True
+        ):
+            qb[key].append(val)
+    return last
+
+
+def _wallet(b: _Book) -> dict[str, list]:
+    """Wallet estimates for the last three years (none before a new account's first year)."""
+    rng, sim = b.rng, b.sim
+    n, m, ms, arche = sim["n"], sim["months"], sim["month_start"], sim["arche"]
     years = sorted({int(str(ms[j])[:4]) for j in range(max(0, m - 30), m)})[-3:]
     share = np.clip(rng.beta(2.0, 4.0, n) + 0.25 * sim["pct"] ** 2, 0.05, 0.8)
     share = np.where(arche == EXPAND, share * 0.6, share)
@@ -1125,56 +1266,11 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
         for i in range(n):
             if yi == 0 and arche[i] == NEW:
                 continue  # no estimate before the account was a customer
-            wl["account_id"].append(acc["ids"][i])
+            wl["account_id"].append(b.acc["ids"][i])
             wl["year"].append(y)
             wl["wallet"].append(int(val[i]))
             wl["Estimate Source"].append(sources[src[i]])
-
-    tables: dict[str, pd.DataFrame] = {}
-    tables["accounts"] = _frame(
-        "accounts",
-        {
-            "account_id": acc["ids"],
-            "account_name": acc["names"],
-            "owner": [kam_names[j] for j in owner],
-            "region": [REGIONS[j][0] for j in acc["region"]],
-            "industry": [list(INDUSTRIES)[j] for j in sim["industry"]],
-            "segment": acc["segment"].tolist(),
-            "tier": [f"Tier {t}" for t in tier],
-            "parent_id": acc["parent"],
-            "plan_updated": plan_updated,
-            "last_qbr": last_qbr,
-            "Website": acc["sites"],
-        },
-    )
-    if with_revenue:
-        tables["revenue"] = revenue_frame(sim, acc["ids"])
-    tables["wallet"] = _frame("wallet", wl)
-    tables["scores"] = _frame("scores", {"account_id": acc["ids"], **scores})
-    tables["stakeholders"] = _frame("stakeholders", st_rows)
-    tables["opportunities"] = _frame("opportunities", op)
-    tables["qbr"] = _frame("qbr", qb)
-    tables["products"] = _frame(
-        "products",
-        {
-            "product": pnames,
-            "product_line": [p[1] for p in products],
-            "list_price": [int(p[2]) for p in products],
-        },
-    )
-    tables["team"] = _frame(
-        "team",
-        {
-            "owner": kam_names,
-            "manager": [k[3] for k in kams],
-            "team": [k[2] for k in kams],
-            "Email": [
-                f"{_slug(k[0].split(' ')[0])}.{_slug(k[0].split(' ', 1)[1])}@kamdash.example"
-                for k in kams
-            ],
-        },
-    )
-    return tables
+    return wl
 
 
 def _inv_width(rows: int) -> int:

@@ -7,37 +7,54 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kamdash.navigation import PAGES, default_page
 from tests.conftest import ROOT
+from tests.helpers import leaked, real_names
 
 APP = str(ROOT / "app.py")
 
-# page file -> (title, a text that must appear on the full sample)
-PAGES = {
-    "pages/portfolio.py": ("Portfolio", "Accounts needing attention"),
-    "pages/tiers.py": ("Tiers", "What-if: re-weight the criteria"),
-    "pages/retention.py": ("Retention & wallet", "Revenue bridge"),
-    "pages/whitespace.py": ("Whitespace", "Biggest opportunities"),
-    "pages/qbr.py": ("QBR scorecard", "Stakeholder coverage"),
-    "pages/definitions.py": ("Definitions", "Settings in force"),
+# registry url path -> (the page's title, a text it shows on the full sample)
+ON_SAMPLE = {
+    "portfolio": ("Portfolio", "Accounts needing attention"),
+    "tiers": ("Tiers", "What-if: re-weight the criteria"),
+    "retention": ("Retention & wallet", "Revenue bridge"),
+    "whitespace": ("Whitespace", "Biggest opportunities"),
+    "qbr": ("QBR scorecard", "Stakeholder coverage"),
+    "definitions": ("Definitions", "Settings in force"),
+    "upload": ("Upload an extract", "Drop this month's CRM export"),
 }
+NO_FIGURE = {"definitions", "upload"}
+# the pages in the shared frame (sidebar filters, hidden names, "nothing published" state)
+FRAMED = [p for p in PAGES if p.url_path != "upload"]
 
-# page file -> messages shown on the accounts + opportunities extract
+# registry url path -> messages shown on the accounts + opportunities extract
 MISSING = {
-    "pages/portfolio.py": [
+    "portfolio": [
         "No wallet sheet in this extract: share of wallet not shown",
         "No stakeholder sheet in this extract: stakeholder coverage not shown",
         "No QBR sheet in this extract: QBR scorecards not shown",
     ],
-    "pages/tiers.py": ["No scores sheet in this extract: tiers use current revenue only"],
-    "pages/retention.py": ["No wallet sheet in this extract: share of wallet not shown"],
-    "pages/whitespace.py": [],
-    "pages/qbr.py": [
+    "tiers": ["No scores sheet in this extract: tiers use current revenue only"],
+    "retention": ["No wallet sheet in this extract: share of wallet not shown"],
+    "whitespace": [],
+    "qbr": [
         "No QBR sheet in this extract: QBR scorecards not shown",
         "No stakeholder sheet in this extract: stakeholder coverage not shown",
         "No wallet sheet in this extract: share of wallet not shown",
     ],
-    "pages/definitions.py": ["Revenue taken from won opportunities"],
+    "definitions": ["Revenue taken from won opportunities"],
 }
+BY_PATH = {p.url_path: p for p in PAGES}
+QBR = BY_PATH["qbr"].file
+
+
+def test_registry_is_every_page_once():
+    assert sorted(p.file for p in PAGES) == sorted(
+        str(f.relative_to(ROOT)) for f in (ROOT / "pages").glob("*.py")
+    )
+    assert len({p.url_path for p in PAGES}) == len(PAGES)
+    assert len([p for p in PAGES if p.default]) == 1
+    assert set(ON_SAMPLE) == set(BY_PATH) and set(MISSING) <= set(BY_PATH)
 
 
 def texts(at: AppTest) -> str:
@@ -64,41 +81,45 @@ def open_page(monkeypatch, data_dir, page: str, query: dict | None = None) -> Ap
     at = AppTest.from_file(APP, default_timeout=60)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.switch_page(page)
+    # The app opens on the default page. Before a first run AppTest finds a page by its file
+    # name, and "portfolio" is the hidden page forwarding /portfolio to / (app.py), whose
+    # every rerun would re-apply the URL over the widgets.
+    if page != default_page().file:
+        at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-@pytest.mark.parametrize("page", list(PAGES))
-def test_page_on_full_sample(monkeypatch, sample_data_dir, page):
-    at = open_page(monkeypatch, sample_data_dir, page)
-    title, key_text = PAGES[page]
+@pytest.mark.parametrize("spec", PAGES, ids=lambda p: p.url_path)
+def test_page_on_full_sample(monkeypatch, sample_data_dir, spec):
+    at = open_page(monkeypatch, sample_data_dir, spec.file)
+    title, key_text = ON_SAMPLE[spec.url_path]
     assert at.title[0].value == title
     assert key_text in texts(at)
     assert "in this extract" not in texts(at), "the full sample lacks nothing"
-    if page != "pages/definitions.py":
+    if spec.url_path not in NO_FIGURE:
         assert at.get("plotly_chart"), "a figure is drawn"
 
 
-@pytest.mark.parametrize("page", list(MISSING))
-def test_page_on_extract_missing_tables(monkeypatch, minimal_data_dir, page):
-    at = open_page(monkeypatch, minimal_data_dir, page)
+@pytest.mark.parametrize("url_path", list(MISSING))
+def test_page_on_extract_missing_tables(monkeypatch, minimal_data_dir, url_path):
+    at = open_page(monkeypatch, minimal_data_dir, BY_PATH[url_path].file)
     shown = texts(at)
-    assert at.title[0].value == PAGES[page][0]
-    for message in MISSING[page]:
-        assert message in shown, f"{message!r} not on {page}"
+    assert at.title[0].value == ON_SAMPLE[url_path][0]
+    for message in MISSING[url_path]:
+        assert message in shown, f"{message!r} not on {url_path}"
 
 
-@pytest.mark.parametrize("page", list(PAGES))
-def test_page_with_nothing_published(monkeypatch, empty_data_dir, page):
-    at = open_page(monkeypatch, empty_data_dir, page)
+@pytest.mark.parametrize("spec", FRAMED, ids=lambda p: p.url_path)
+def test_page_with_nothing_published(monkeypatch, empty_data_dir, spec):
+    at = open_page(monkeypatch, empty_data_dir, spec.file)
     assert "No data is published yet" in texts(at)
     assert not at.get("plotly_chart")
 
 
 def test_filters_leaving_no_account(monkeypatch, sample_data_dir):
-    at = open_page(monkeypatch, sample_data_dir, "pages/portfolio.py")
+    at = open_page(monkeypatch, sample_data_dir, BY_PATH["portfolio"].file)
     # one KAM from North America and a region they have no account in
     at.multiselect(key="owner").set_value(["Sarah Mitchell"])
     at.multiselect(key="region").set_value(["APAC"]).run()
@@ -108,31 +129,20 @@ def test_filters_leaving_no_account(monkeypatch, sample_data_dir):
 
 
 def test_qbr_account_from_the_url(monkeypatch, sample_data_dir):
-    at = open_page(monkeypatch, sample_data_dir, "pages/qbr.py", {"account": "ACC-00057"})
+    at = open_page(monkeypatch, sample_data_dir, QBR, {"account": "ACC-00057"})
     assert at.selectbox(key="account").value == "ACC-00057"
     assert at.header[0].value == "Harborview Machinery Ltd"
     assert at.query_params["account"] == ["ACC-00057"] or at.query_params["account"] == "ACC-00057"
 
 
 def test_hidden_names(monkeypatch, sample_data_dir):
-    at = open_page(monkeypatch, sample_data_dir, "pages/qbr.py", {"account": "ACC-00057"})
+    at = open_page(monkeypatch, sample_data_dir, QBR, {"account": "ACC-00057"})
     at.toggle(key="anon").set_value(True).run()
     assert not at.exception
     assert "Harborview" not in texts(at)
 
 
 # ------------------------------------------------------------------------ hide names, exports
-
-
-def real_names(data_dir) -> list[str]:
-    """Every account and contact name of the published snapshot (full, and without the legal
-    suffix: the forms a page could show)."""
-    from kamdash.present.aliases import Aliases
-    from kamdash.store.snapshots import SnapshotStore, open_snapshot
-
-    store = SnapshotStore(data_dir)
-    con = open_snapshot(str(store.path(store.current_id()))).cursor()
-    return sorted(Aliases.from_connection(con, "test").real_names())
 
 
 def everything(at: AppTest) -> str:
@@ -149,39 +159,31 @@ def everything(at: AppTest) -> str:
     return "\n".join(out).casefold()
 
 
-def leaked(text: str, names: list[str]) -> list[str]:
-    import re
-
-    return [n for n in names if re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text)]
-
-
-@pytest.mark.parametrize("page", list(PAGES))
-def test_hidden_names_on_every_page(monkeypatch, sample_data_dir, page):
+@pytest.mark.parametrize("spec", FRAMED, ids=lambda p: p.url_path)
+def test_hidden_names_on_every_page(monkeypatch, sample_data_dir, spec):
     """With names hidden, no account or contact name of the snapshot is in the page: text,
     tables, figures (labels, hover, annotations), widget options."""
     names = real_names(sample_data_dir)
     assert "harborview machinery ltd" in names and len(names) > 500
     query = {"anon": "true", "account": "ACC-00057"}
-    at = open_page(monkeypatch, sample_data_dir, page, query)
+    at = open_page(monkeypatch, sample_data_dir, spec.file, query)
     shown = everything(at)
-    assert PAGES[page][1].casefold() in shown
-    if page == "pages/whitespace.py":  # the other grid: one account's business units
+    assert ON_SAMPLE[spec.url_path][1].casefold() in shown
+    if spec.url_path == "whitespace":  # the other grid: one account's business units
         at.radio(key="ws_mode").set_value("account").run()
         assert not at.exception
         shown += everything(at)
-    if page == "pages/qbr.py":
+    if spec.url_path == "qbr":
         assert at.header[0].value.startswith("Account ")
         assert "contact " in shown, "contacts are shown by alias"
     assert leaked(shown, names) == []
     # and the same page with names shown does show some
     at.toggle(key="anon").set_value(False).run()
-    assert leaked(everything(at), names) or page == "pages/definitions.py"
+    assert leaked(everything(at), names) or spec.url_path == "definitions"
 
 
 def test_aliases_stable_across_filters(monkeypatch, sample_data_dir):
-    at = open_page(
-        monkeypatch, sample_data_dir, "pages/qbr.py", {"anon": "true", "account": "ACC-00057"}
-    )
+    at = open_page(monkeypatch, sample_data_dir, QBR, {"anon": "true", "account": "ACC-00057"})
     alias = at.header[0].value
     at.multiselect(key="region").set_value(["Northern Europe"]).run()
     assert not at.exception
@@ -190,18 +192,18 @@ def test_aliases_stable_across_filters(monkeypatch, sample_data_dir):
 
 
 def test_every_table_has_downloads(monkeypatch, sample_data_dir):
-    for page in PAGES:
-        at = open_page(monkeypatch, sample_data_dir, page, {"account": "ACC-00057"})
+    for spec in FRAMED:
+        at = open_page(monkeypatch, sample_data_dir, spec.file, {"account": "ACC-00057"})
         labels = [e.proto.label for e in at.get("download_button")]
         n_tables = len(at.dataframe)
-        assert labels.count("CSV") == n_tables and labels.count("XLSX") == n_tables, page
+        assert labels.count("CSV") == n_tables and labels.count("XLSX") == n_tables, spec.file
 
 
 def test_qbr_deck_buttons(monkeypatch, sample_data_dir):
     at = open_page(
         monkeypatch,
         sample_data_dir,
-        "pages/qbr.py",
+        QBR,
         {"owner": "Sarah Mitchell", "account": "ACC-00057"},
     )
     labels = [e.proto.label for e in at.get("download_button")]
@@ -211,9 +213,7 @@ def test_qbr_deck_buttons(monkeypatch, sample_data_dir):
 
 
 def test_presentation_mode_steps_through_the_book(monkeypatch, sample_data_dir):
-    at = open_page(
-        monkeypatch, sample_data_dir, "pages/qbr.py", {"present": "true", "account": "ACC-00057"}
-    )
+    at = open_page(monkeypatch, sample_data_dir, QBR, {"present": "true", "account": "ACC-00057"})
     assert at.selectbox(key="account").value == "ACC-00057"
     options = at.selectbox(key="account").options
     at.button(key="next_account").click().run()

@@ -10,25 +10,7 @@ from kamdash.core.settings import Settings
 from kamdash.store.load import load_extract
 from kamdash.store.snapshots import SnapshotStore
 from kamdash.views.summary import metrics_summary
-
-ACCOUNTS = "Account ID,Account Name,Tier\nA1,Acme,1\nA2,Beta,2\nA3,Gamma,3\n"
-
-
-def _revenue(scale: int) -> str:
-    lines = ["Account ID,Date,Amount"]
-    for year in (2023, 2024):
-        for month in range(1, 13):
-            for i, acc in enumerate(("A1", "A2", "A3"), start=1):
-                lines.append(f"{acc},{year}-{month:02d}-01,{scale * i * (year - 2021)}")
-    return "\n".join(lines) + "\n"
-
-
-def _extract(tmp_path, name, scale):
-    d = tmp_path / name
-    d.mkdir()
-    (d / "accounts.csv").write_text(ACCOUNTS)
-    (d / "revenue.csv").write_text(_revenue(scale))
-    return [d / "accounts.csv", d / "revenue.csv"]
+from tests.helpers import small_extract
 
 
 def _figures(store: SnapshotStore) -> tuple:
@@ -45,7 +27,7 @@ def _figures(store: SnapshotStore) -> tuple:
 def test_reads_during_publishes_see_one_whole_snapshot(tmp_path):
     data = tmp_path / "data"
     store = SnapshotStore(data)
-    a, b = _extract(tmp_path, "a", 10), _extract(tmp_path, "b", 7)
+    a, b = small_extract(tmp_path / "a", 10), small_extract(tmp_path / "b", 7)
     expected = {}
     for paths in (a, b):
         r = load_extract(paths, data)

@@ -12,9 +12,8 @@ import time
 import pytest
 
 from kamdash.store.load import load_extract
-from tests.conftest import VIEWPORT
-from tests.test_browser import Server, metric_value, no_exception, wait_rendered
-from tests.test_publish_concurrency import _extract
+from tests.conftest import VIEWPORT, Server
+from tests.helpers import metric_value, no_exception, small_extract, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +24,9 @@ SNAPSHOT_ID = re.compile(r"\d{8}T\d{9}Z-[0-9a-f]{8}")
 
 def test_twenty_sessions_while_loads_publish(tmp_path, browser, artifacts):
     data = tmp_path / "data"
-    a, b = _extract(tmp_path, "a", 10), _extract(tmp_path, "b", 3)  # TTM $2k vs $648
+    a, b = small_extract(tmp_path / "a", 10), small_extract(tmp_path / "b", 3)  # TTM $2k vs $648
     assert load_extract(a, data).ok
-    server = Server(data)
+    server = Server(data)  # its own: the publisher changes what it serves
     stop = threading.Event()
     publish_errors: list[str] = []
     publishes = [0]

@@ -11,15 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from kamdash.core.settings import Settings
 from kamdash.store.load import load_extract
 from kamdash.store.snapshots import SnapshotStore
 from kamdash.views.summary import metrics_summary
-from tests.conftest import SAMPLE_CSV, SAMPLE_XLSX, VIEWPORT
-from tests.test_browser import Server, sync_api, wait_rendered
-
-expect = sync_api.expect
+from tests.conftest import SAMPLE_CSV, SAMPLE_XLSX, VIEWPORT, Server
+from tests.helpers import wait_rendered
 
 pytestmark = pytest.mark.browser
 
