@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kamdash.core.db import rows
-from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
 
 
 def _build(value: int):
@@ -217,3 +217,11 @@ def test_publish_loop_killed_at_random_points_is_always_consistent(tmp_path, kil
         assert a == b == rows(con, "SELECT count(*) FROM accounts")[0][0]
         con.close()
     assert store.current_id() in {m["id"] for m in store.list()}
+
+
+def test_default_data_dir_is_the_repository_data_folder(monkeypatch):
+    # `make run` publishes the sample into data/ beside app.py; the app must read it there
+    from tests.conftest import ROOT
+
+    monkeypatch.delenv("KAMDASH_DATA_DIR", raising=False)
+    assert default_data_dir() == ROOT / "data"

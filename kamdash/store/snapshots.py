@@ -34,7 +34,7 @@ STALE_TMP_SECONDS = 6 * 3600
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("KAMDASH_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+    return Path(os.environ.get("KAMDASH_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 
 
 def file_sha256(path: Path) -> str:
