@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -73,13 +74,17 @@ class TierScores:
     """
 
     table: pd.DataFrame
-    parts: pd.DataFrame
     weights: dict[str, float]
     criteria: list[str]  # criteria scored (weight > 0 and data present), in weight order
     quarter: int | None  # quarter index of the TTM used for current_revenue
     tier1_min: float
     tier2_min: float
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def parts(self) -> pd.DataFrame:
+        # built on first use: most consumers (the QBR review, the deck) only read `table`
+        return _parts(self.table.set_index("account_id"), self.weights, self.criteria)
 
 
 def _weights(settings: Settings, override: Mapping[str, float] | None) -> dict[str, float]:
@@ -266,7 +271,6 @@ def _assemble(
     settings: Settings,
     notes: list[str],
 ) -> TierScores:
-    parts = _parts(table, w, crit)
     table["criteria"] = table[crit].notna().sum(axis=1).astype(int)
     table["tier_score"] = table.pop("tier_score").astype(float)
     table["suggested_tier"] = _suggest(table["tier_score"], settings.tier1_min, settings.tier2_min)
@@ -278,7 +282,6 @@ def _assemble(
     )
     return TierScores(
         table=table.reset_index(drop=True),
-        parts=parts,
         weights={c: w[c] for c in crit},
         criteria=crit,
         quarter=qi,

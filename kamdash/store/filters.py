@@ -72,8 +72,12 @@ def account_owners_sql(con: duckdb.DuckDBPyConnection, ref: Callable[[str], str]
     canonical table name to its SQL name (the base tables, under a filtered cursor)."""
     if "owner" not in columns(con, "accounts"):
         return f"SELECT account_id, NULL::VARCHAR AS owner FROM {ref('accounts')}"
+    own = f"SELECT account_id, nullif(trim(owner), '') AS owner FROM {ref('accounts')}"
     if not has_table(con, "opportunities") or "owner" not in columns(con, "opportunities"):
-        return f"SELECT account_id, nullif(trim(owner), '') AS owner FROM {ref('accounts')}"
+        return own
+    # every account has its owner (the usual case): no need to rank the deals on each run
+    if not scalar(con, f"SELECT count(*) FROM ({own}) WHERE owner IS NULL"):
+        return own
     return f"""
     SELECT a.account_id, coalesce(nullif(trim(a.owner), ''), d.owner) AS owner
     FROM {ref("accounts")} a
