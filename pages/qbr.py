@@ -264,10 +264,11 @@ def pipeline(d: AccountQbrData) -> None:
     if ui.is_missing(op):
         ui.missing(op)
         return
+    unknown = f", {d.pipeline_unknown} amount unknown" if d.pipeline_unknown else ""
     st.metric(
         "Open pipeline",
         f.money(d.pipeline_total),
-        f"{len(op)} opportunit{'y' if len(op) == 1 else 'ies'}",
+        f"{len(op)} opportunit{'y' if len(op) == 1 else 'ies'}{unknown}",
         delta_color="off",
         delta_arrow="off",
     )
@@ -275,7 +276,7 @@ def pipeline(d: AccountQbrData) -> None:
         ui.table(
             {
                 "Product": list(op["product"]),
-                "Amount": [f.money(v) for v in op["amount"]],
+                "Amount": ["unknown" if fmt.is_missing(v) else f.money(v) for v in op["amount"]],
                 "Stage": list(op["stage"]),
                 "Close": ["" if fmt.is_missing(x) else f"{x:%b %Y}" for x in op["close_date"]],
             },

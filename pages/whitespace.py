@@ -48,13 +48,13 @@ if mode == "accounts":
     )
     industry = None if chosen == "All" else chosen
     n_max = len(view.accounts(ws, industry))
-    top_n = c2.slider(
+    top_n = ui.count_slider(
         "Accounts shown (largest by TTM revenue)",
-        1,
-        max(1, min(view.GRID_ROWS_MAX, n_max)),
-        min(view.GRID_ROWS, n_max) or 1,
-        key="ws_top",
-        disabled=n_max <= 1,
+        n_max,
+        view.GRID_ROWS,
+        "ws_top",
+        hi=view.GRID_ROWS_MAX,
+        where=c2,
     )
     g = view.account_grid(ws, industry, top_n)
     fig = figures.whitespace_grid(
@@ -92,7 +92,7 @@ else:
             figures.whitespace_grid(
                 g,
                 bu.grid("potential"),
-                bu.grid("pipeline"),
+                bu.pipeline_grid(),
                 [f.text(str(x)) for x in g.index],
                 f"{f.name(acc, names.get(acc))}: business units × products",
                 f.currency,
@@ -126,7 +126,7 @@ else:
             "Product": list(top["product"]),
             "Potential": [f.money(v) for v in top["potential"]],
             "Open pipeline": [
-                f.money(p) if ip else ""
+                (f.money(p) if p else "amount unknown") if ip else ""
                 for p, ip in zip(top["pipeline"], top["in_pipeline"], strict=True)
             ],
             "Why": [f.text(r) for r in top["reason"]],

@@ -84,6 +84,8 @@ def con():
         opportunities=[
             {"account_id": "A", "amount": 300, "stage": "Proposal", "product": "Support"},
             {"account_id": "A", "amount": 500, "stage": "Closed Won", "product": "Core"},
+            {"account_id": "B", "stage": "Prospecting", "product": "Core"},  # amount unknown
+            {"account_id": "B", "stage": "Qualification", "product": "Core"},
         ],
     )
 
@@ -104,6 +106,13 @@ def test_headline_figures_by_hand(con):
     assert d.revenue_trend["label"].iloc[0] == "2023Q1"
     assert d.products_bought == ["Core"] and d.products_total == 2
     assert d.pipeline["amount"].tolist() == [300.0] and d.pipeline_total == pytest.approx(300.0)
+    assert d.pipeline_unknown == 0
+
+
+def test_open_deals_without_an_amount_are_counted_not_summed(con):
+    (d,) = account_qbr_data(con, S, ["B"])
+    assert len(d.pipeline) == 2 and d.pipeline_unknown == 2
+    assert d.pipeline_total is None  # shown as "–", never as $0
 
 
 def test_latest_qbr_is_the_last_dated_on_or_before_the_as_of_date(con):

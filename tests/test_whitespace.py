@@ -134,6 +134,21 @@ def test_pipeline_mark_and_ranking():
     assert ws.notes == []
 
 
+def test_open_deals_without_an_amount_put_the_cell_in_pipeline():
+    opps = [
+        {"account_id": "R1", "product": "Z", "stage": "Prospecting"},  # amount unknown
+        {"account_id": "R1", "amount": 40, "product": "Y", "stage": "Proposal"},
+        {"account_id": "R1", "product": "Y", "stage": "Qualification"},
+    ]
+    ws = ws_mod.whitespace(db(opportunities=opps), Settings())
+    z, y = cell(ws, "R1", "Z"), cell(ws, "R1", "Y")
+    assert z["in_pipeline"] and z["pipeline"] == 0  # in pipeline, amount unknown
+    assert y["in_pipeline"] and y["pipeline"] == 40  # the known amount only
+    grid = ws.pipeline_grid()
+    assert grid.at["R1", "Z"] == 0 and grid.at["R1", "Y"] == 40
+    assert math.isnan(grid.at["R1", "X"])  # not in pipeline
+
+
 def test_product_universe_without_products_table():
     ws = ws_mod.whitespace(db(products=False), Settings())
     assert ws.products == ["X", "Y", "Z"]

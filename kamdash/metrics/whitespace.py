@@ -64,6 +64,10 @@ class Whitespace:
         g = self.cells.pivot(index="account_id", columns="product", values=values)
         return g.reindex(columns=self.products)
 
+    def pipeline_grid(self) -> pd.DataFrame:
+        """The open pipeline amount of each cell in pipeline (0: amounts unknown), NaN else."""
+        return self.grid("pipeline").where(self.grid("in_pipeline").eq(True))
+
     def ranked(self, n: int | None = None) -> pd.DataFrame:
         """The biggest opportunities: empty cells with potential > 0, by potential desc (ties:
         bigger account first): account_id, account_name,
@@ -106,13 +110,21 @@ def _universe_sql(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _pipeline_sql(con: duckdb.DuckDBPyConnection, with_bu: bool) -> str:
+    """Open pipeline per account and product (and business unit): the sum of the known
+    amounts, and the number of open deals (an early-stage deal often has no amount yet: it
+    still puts the cell in pipeline)."""
     bu = ", business_unit" if with_bu else ""
     if not has_table(con, "opportunities"):
-        return f"SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS product{', NULL::VARCHAR AS business_unit' if with_bu else ''}, 0.0 AS pipeline WHERE false"
+        none_bu = ", NULL::VARCHAR AS business_unit" if with_bu else ""
+        return (
+            f"SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS product{none_bu}, "
+            "0.0 AS pipeline, 0 AS open_deals WHERE false"
+        )
     bu_expr = ", nullif(trim(business_unit), '') AS business_unit" if with_bu else ""
     return (
-        f"SELECT account_id, trim(product) AS product{bu_expr}, sum(amount) AS pipeline "
-        "FROM opportunities WHERE is_open AND trim(product) <> '' AND amount IS NOT NULL "
+        f"SELECT account_id, trim(product) AS product{bu_expr}, "
+        "coalesce(sum(amount), 0) AS pipeline, count(*) AS open_deals "
+        "FROM opportunities WHERE is_open AND trim(product) <> '' "
         f"GROUP BY account_id, trim(product){bu}"
     )
 
@@ -182,7 +194,7 @@ def whitespace(
     else:
         df = cells_frame(con, settings, qi, keep, params)
     products = sorted(df["product"].dropna().unique().tolist())
-    df["in_pipeline"] = df["pipeline"] != 0
+    df["in_pipeline"] = df["open_deals"] > 0
     empty = ~df["filled"]
     df["potential"] = np.where(empty, df["med"].fillna(0.0), np.nan)
     df["buyers"] = df["buyers"].astype("Int64").mask(~empty)  # peers buying: empty cells only
@@ -266,7 +278,8 @@ def cells_frame(
                         ELSE (SELECT n FROM n_active) - (g.ttm > 0)::INT END AS peers,
                    coalesce(CASE WHEN g.by_industry THEN i.buyers ELSE ps.buyers END, 0) AS buyers,
                    CASE WHEN g.by_industry THEN i.med ELSE ps.med END AS med,
-                   coalesce(pp.pipeline, 0) AS pipeline
+                   coalesce(pp.pipeline, 0) AS pipeline,
+                   coalesce(pp.open_deals, 0) AS open_deals
             FROM cells g
             LEFT JOIN ind_stats i ON i.account_id = g.account_id AND i.product = g.product
             LEFT JOIN port_stats ps ON ps.product = g.product
@@ -403,6 +416,10 @@ class BusinessUnitGrid:
         g = self.cells.pivot(index="business_unit", columns="product", values=values)
         return g.reindex(columns=self.products)
 
+    def pipeline_grid(self) -> pd.DataFrame:
+        """The open pipeline amount of each cell in pipeline (0: amounts unknown), NaN else."""
+        return self.grid("pipeline").where(self.grid("in_pipeline").eq(True))
+
 
 def business_unit_grid(
     con: duckdb.DuckDBPyConnection,
@@ -449,7 +466,10 @@ def business_unit_grid(
                    AS med,
                coalesce((SELECT sum(pipeline) FROM pipe q WHERE q.product = pr.product
                    AND (q.business_unit = u.business_unit OR q.business_unit IS NULL)), 0)
-                   AS pipeline
+                   AS pipeline,
+               coalesce((SELECT sum(open_deals) FROM pipe q WHERE q.product = pr.product
+                   AND (q.business_unit = u.business_unit OR q.business_unit IS NULL)), 0)
+                   AS open_deals
         FROM units u CROSS JOIN (SELECT unnest(?::VARCHAR[]) AS product) pr
         LEFT JOIN bp b ON b.business_unit = u.business_unit AND b.product = pr.product
         ORDER BY u.business_unit, pr.product
@@ -475,7 +495,7 @@ def business_unit_grid(
     acct_filled = df["product"].map(acct_pot["filled"]).fillna(False).astype(bool)
     r_acct = np.where(acct_filled, "", "account level: " + acct_reason)
     df["reason"] = np.where(empty, np.where(within, r_within, r_acct), "")
-    df["in_pipeline"] = df["pipeline"] != 0
+    df["in_pipeline"] = df["open_deals"] > 0
     cols = ["business_unit", "product", "ttm", "filled", "potential", "reason", "pipeline"]
     return BusinessUnitGrid(
         account_id, df[[*cols, "in_pipeline"]].reset_index(drop=True), ws.products, notes

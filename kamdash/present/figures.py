@@ -712,7 +712,8 @@ def whitespace_grid(
     cols = list(ttm.columns)
     t = ttm.to_numpy(dtype=float)
     p = potential.reindex(index=ttm.index, columns=cols).to_numpy(dtype=float)
-    pl = pipeline.reindex(index=ttm.index, columns=cols).fillna(0).to_numpy(dtype=float)
+    # NaN: not in pipeline; 0: open deals whose amounts are unknown
+    pl = pipeline.reindex(index=ttm.index, columns=cols).to_numpy(dtype=float)
     filled = t > 0
     has_pot = ~filled & (p > 0)  # NaN compares False: no potential
     txt_pot = [
@@ -801,7 +802,7 @@ def _no_potential_dots(fig: go.Figure, txt_pot: list[list[str]]) -> None:
 
 def _pipeline_marks(fig, pl, row_labels: Sequence[str], cols: list, currency: str) -> None:
     """A ◆ in the top-right corner of each cell with open pipeline."""
-    at = [(i, j) for i in range(len(pl)) for j in range(len(cols)) if pl[i][j] > 0]
+    at = [(i, j) for i in range(len(pl)) for j in range(len(cols)) if not np.isnan(pl[i][j])]
     if not at:
         return
     fig.add_trace(
@@ -814,7 +815,8 @@ def _pipeline_marks(fig, pl, row_labels: Sequence[str], cols: list, currency: st
             ),
             name="Open pipeline",
             text=[
-                f"{row_labels[i]} · {cols[j]}: open pipeline {fmt.money(pl[i][j], currency)}"
+                f"{row_labels[i]} · {cols[j]}: open pipeline "
+                + (fmt.money(pl[i][j], currency) if pl[i][j] else "(amount unknown)")
                 for i, j in at
             ],
             hovertemplate="%{text}<extra></extra>",

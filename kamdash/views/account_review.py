@@ -135,9 +135,15 @@ class AccountQbrData:
     def pipeline_total(self) -> float | None:
         """Open pipeline: the sum of the known amounts of its open deals (None without one)."""
         p = self.pipeline
-        if isinstance(p, Missing) or p.empty:
+        if isinstance(p, Missing) or p["amount"].isna().all():
             return None
         return float(p["amount"].sum())
+
+    @property
+    def pipeline_unknown(self) -> int:
+        """Open deals whose amount is unknown (early-stage deals): counted, never summed."""
+        p = self.pipeline
+        return 0 if isinstance(p, Missing) else int(p["amount"].isna().sum())
 
 
 def resolve_quarter(

@@ -46,7 +46,7 @@ def account_grid(ws: Whitespace, industry: str | None, n: int) -> Grid:
         rows,
         ws.grid("ttm").reindex(ids),
         ws.grid("potential").reindex(ids),
-        ws.grid("pipeline").reindex(ids),
+        ws.pipeline_grid().reindex(ids),
     )
 
 
