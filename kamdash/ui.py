@@ -163,7 +163,8 @@ def frame() -> Frame | None:
         return None
     snapshot = _connection(str(s.path(sid)))
     base = snapshot.cursor()
-    settings = _settings(str(s.data_dir))
+    # money is shown in the snapshot's own currency
+    settings = fmt.with_snapshot_currency(_settings(str(s.data_dir)), base)
     with st.sidebar:
         filters = _filters(filter_options(base))
         pc = period_context(base, settings)
@@ -331,6 +332,17 @@ def missing(message) -> None:
 
 def is_missing(x) -> bool:
     return isinstance(x, Missing)
+
+
+def count_slider(
+    label: str, n_max: int, default: int, key: str, lo: int = 1, hi: int = 50, where=st
+) -> int:
+    """How many of `n_max` rows to show: a slider from `lo` to min(`hi`, `n_max`), or all of
+    them without a slider when there are too few to choose (a slider needs min < max)."""
+    if n_max <= lo:
+        return n_max
+    top = min(hi, n_max)
+    return where.slider(label, lo, top, max(lo, min(default, top)), step=1, key=key)
 
 
 def plot(fig, key: str | None = None) -> None:

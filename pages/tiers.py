@@ -77,15 +77,7 @@ for n in ts.notes:
 # -- Scorecard ---------------------------------------------------------------------------------
 st.subheader("Tiering scorecard")
 n_max = len(ts.table)
-top_n = st.slider(
-    "Accounts shown (largest by TTM revenue)",
-    min_value=min(5, n_max),
-    max_value=min(50, n_max),
-    value=min(20, n_max),
-    step=1,
-    key="score_top",
-    disabled=n_max <= 5,
-)
+top_n = ui.count_slider("Accounts shown (largest by TTM revenue)", n_max, 20, "score_top", lo=5)
 top = view.scorecard(ts, top_n)
 ui.plot(
     figures.scorecard_heatmap(

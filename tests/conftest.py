@@ -65,6 +65,17 @@ def minimal_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def vendor_data_dir(tmp_path_factory) -> Path:
+    """A data dir with one Salesforce Formatted Report on its own (5 accounts, 27 deals, no
+    accounts sheet, no ID column): a real CRM's export, few accounts, every optional table
+    missing."""
+    from tests.vendor_exports import write_salesforce_xlsx
+
+    export = write_salesforce_xlsx(tmp_path_factory.mktemp("kamdash-vendor-src"))
+    return _publish([export.path], tmp_path_factory.mktemp("kamdash-vendor"))
+
+
+@pytest.fixture(scope="session")
 def empty_data_dir(tmp_path_factory) -> Path:
     """A data dir where nothing is published yet."""
     return tmp_path_factory.mktemp("kamdash-empty")

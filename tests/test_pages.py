@@ -112,6 +112,13 @@ def test_page_on_extract_missing_tables(monkeypatch, minimal_data_dir, url_path)
 
 
 @pytest.mark.parametrize("spec", FRAMED, ids=lambda p: p.url_path)
+def test_page_on_a_crm_deal_export_alone(monkeypatch, vendor_data_dir, spec):
+    # five accounts: every "how many to show" control must cope with fewer rows than its range
+    at = open_page(monkeypatch, vendor_data_dir, spec.file)
+    assert at.title[0].value == ON_SAMPLE[spec.url_path][0]
+
+
+@pytest.mark.parametrize("spec", FRAMED, ids=lambda p: p.url_path)
 def test_page_with_nothing_published(monkeypatch, empty_data_dir, spec):
     at = open_page(monkeypatch, empty_data_dir, spec.file)
     assert "No data is published yet" in texts(at)
