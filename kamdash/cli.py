@@ -62,6 +62,7 @@ def cmd_use(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    from kamdash.core.fmt import with_snapshot_currency
     from kamdash.core.periods import period_context
     from kamdash.core.settings import load_settings
     from kamdash.views.summary import metrics_summary, page_summary
@@ -73,7 +74,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        cur, settings = con.cursor(), load_settings(data_dir=store.data_dir)
+        cur = con.cursor()
+        settings = with_snapshot_currency(load_settings(data_dir=store.data_dir), cur)
         ctx = period_context(cur, settings)
         out = metrics_summary(cur, settings, by=args.by, ctx=ctx)
         if args.by is None:

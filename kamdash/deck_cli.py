@@ -27,6 +27,7 @@ def add_qbr_deck_arguments(sp: argparse.ArgumentParser) -> None:
 def cmd_qbr_deck(args: argparse.Namespace) -> int:
     from pptx import Presentation
 
+    from kamdash.core.fmt import with_snapshot_currency
     from kamdash.core.periods import quarter_label
     from kamdash.core.settings import load_settings
     from kamdash.present.aliases import Aliases
@@ -46,7 +47,7 @@ def cmd_qbr_deck(args: argparse.Namespace) -> int:
         return 2
     try:
         cur = con.cursor()
-        settings = load_settings(data_dir=store.data_dir)
+        settings = with_snapshot_currency(load_settings(data_dir=store.data_dir), cur)
         ids = accounts_for(cur, account=args.account, owner=args.owner)
         qi, _ = resolve_quarter(cur, settings, args.quarter)
         aliases = Aliases.from_connection(cur) if args.hide_names else None

@@ -135,9 +135,11 @@ if prepared is not None:
                 chosen = {"source": src}
                 if src != upload.NONE:
                     headers = [upload.NONE, *sheets[src].headers]
+                    # another file chosen: its columns matched by name, not all "(none)"
+                    guessed = upload.columns_for(table, sheets[src], tm)
                     cols = st.columns(3)
                     for i, col in enumerate(spec.columns):
-                        current = tm.columns.get(col) if tm and tm.source == src else None
+                        current = guessed.get(col)
                         label = col.replace("_", " ") + (" *" if col in spec.required else "")
                         chosen[col] = cols[i % 3].selectbox(
                             label,
@@ -146,6 +148,20 @@ if prepared is not None:
                             key=f"map_{table}_{col}_{src}",
                         )
                 choices[table] = chosen
+        ticked = []
+        if mapping.suggested:
+            st.markdown("**Names that look alike**")
+            st.caption(
+                "These names differ only in case, spacing or punctuation. Tick the ones that "
+                "are the same thing and re-check: they are then read as the suggested name."
+            )
+            for i, d in enumerate(mapping.suggested):
+                label = (
+                    f"{d.kind.replace('_', ' ')}: {d.variant!r} ({d.rows:,} row(s)) "
+                    f"is {d.canonical!r}"
+                )
+                if st.checkbox(fmt.md(label), key=f"merge_{i}_{d.kind}_{d.variant}"):
+                    ticked.append(d)
         if st.button("Re-check with these columns", icon=":material/refresh:"):
             changed = {
                 t
@@ -159,7 +175,9 @@ if prepared is not None:
             }
             state.upload_user_tables = state.get("upload_user_tables", set()) | changed
             run_check(
-                state.upload_paths, state.upload_names, upload.mapping_sections(mapping, choices)
+                state.upload_paths,
+                state.upload_names,
+                upload.mapping_sections(mapping, choices, ticked),
             )
             st.rerun()
 

@@ -379,14 +379,16 @@ def test_csv_saved_with_an_xlsx_name(tmp_path, refused):
 )
 def test_csv_in_a_windows_encoding(tmp_path, loaded, encoding, name, note):
     acc = write(tmp_path / "accounts.csv", f"Account ID;Account Name\nA1;{name}\n", encoding)
-    report, con = loaded([acc, write(tmp_path / "revenue.csv", REVENUE)])
+    rev = write(tmp_path / "revenue.csv", "Account ID,Date,Amount\nA1,2024-01-15,100\n")
+    report, con = loaded([acc, rev])
     assert rows(con, "SELECT account_name FROM accounts") == [(name,)]
     assert one(report, "reading").message == f'file "accounts.csv": {note}'
 
 
 def test_csv_in_utf16(tmp_path, loaded):
     acc = write(tmp_path / "accounts.txt", "Account ID\tAccount Name\nA1\tØresund Ægir\n", "utf-16")
-    _, con = loaded([acc, write(tmp_path / "revenue.csv", REVENUE)])
+    rev = write(tmp_path / "revenue.csv", "Account ID,Date,Amount\nA1,2024-01-15,100\n")
+    _, con = loaded([acc, rev])
     assert rows(con, "SELECT account_id, account_name FROM accounts") == [("A1", "Øresund Ægir")]
 
 
@@ -448,7 +450,7 @@ def test_currency_symbols_thousands_and_brackets(tmp_path, loaded):
     rev = write(
         tmp_path / "revenue.csv",
         'Account ID,Date,Amount\nA1,2024-01-15,"$1,234.50"\nA2,2024-01-16,"(1,234)"\n'
-        'A1,2024-01-17,€ 99\nA2,2024-01-18,"USD 2,000,000"\n',
+        'A1,2024-01-17,$ 99\nA2,2024-01-18,"2,000,000 $"\n',  # one currency (mixed: test_money)
     )
     report, con = loaded([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
     assert rows(con, "SELECT amount FROM revenue ORDER BY _source_row") == [
@@ -616,7 +618,7 @@ def test_formula_without_result_elsewhere_and_in_a_total_row(tmp_path, loaded):
         "so they were left empty. Open the file in Excel and save it again, or paste values "
         "instead of formulas."
     )
-    assert one(report, "blank_key").rows == [4]
+    assert one(report, "summary_rows").rows == [4]
     assert rows(con, "SELECT account_id, amount, product FROM revenue ORDER BY 1") == [
         ("A1", 100.0, None),
         ("A2", 50.0, "Gadgets"),
@@ -674,13 +676,12 @@ def test_salesforce_report_titles_merged_and_total_row(tmp_path, loaded):
             ws.append(r)
     wb.save(tmp_path / "report.xlsx")
     report, con = loaded([tmp_path / "report.xlsx"])
-    skipped = one(report, "blank_key")
-    assert (skipped.sheet, skipped.rows) == ("Revenue", [7])
+    skipped = one(report, "summary_rows")
+    assert (skipped.level, skipped.sheet, skipped.rows) == ("warning", "Revenue", [7])
     assert skipped.message == (
-        'file "report.xlsx", sheet "Revenue", column "Account ID", row 7: 1 row(s) without '
-        "account id were skipped (blank or total rows?)."
+        'file "report.xlsx", sheet "Revenue", row 7: 1 subtotal/total row(s) skipped'
     )
-    assert skipped.examples == ["150.5"]
+    assert skipped.examples == ["Total"]
     assert rows(con, "SELECT sum(amount), count(*) FROM revenue") == [(150.5, 2)]
     assert rows(con, "SELECT account_id, account_name FROM accounts ORDER BY 1") == [
         ("A1", "Acme"),
@@ -702,7 +703,7 @@ def test_merged_group_header_above_the_header(tmp_path, loaded):
     ws.append(["A1", "Acme", dt.date(2024, 1, 15), 70])
     wb.save(tmp_path / "grouped.xlsx")
     _, con = loaded([tmp_path / "grouped.xlsx"])
-    assert rows(con, "SELECT account_id, date, amount, extra_account_name FROM revenue") == [
+    assert rows(con, "SELECT account_id, date, amount, account_name FROM revenue") == [
         ("A1", dt.date(2024, 1, 15), 70.0, "Acme")
     ]
     assert rows(con, "SELECT _source_row FROM revenue") == [(3,)]
@@ -727,12 +728,9 @@ def test_csv_total_row_at_the_bottom(tmp_path, loaded):
         ",Total,,30\n",
     )
     report, con = loaded([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
-    skipped = one(report, "blank_key")
-    assert skipped.message == (
-        'file "revenue.csv", column "Account ID", row 4: 1 row(s) without account id were '
-        "skipped (blank or total rows?)."
-    )
-    assert skipped.examples == ["30.0 | Total"]
+    skipped = one(report, "summary_rows")
+    assert skipped.message == 'file "revenue.csv", row 4: 1 subtotal/total row(s) skipped'
+    assert skipped.examples == ["Total"]
     assert rows(con, "SELECT sum(amount) FROM revenue") == [(30.0,)]
 
 
@@ -851,11 +849,9 @@ def test_workbook_whose_sheets_are_all_unrecognised(tmp_path, refused):
     wb = workbook(tmp_path / "misc.xlsx", {"Sheet1": [["foo", "bar"], [1, 2]], "Notes": [["a"]]})
     report = refused([wb])
     assert errors(report) == [
-        "The extract needs an accounts table plus a revenue or an opportunities table; tables "
-        "recognised: none. Name the sheets or files like 'Revenue' or 'Opportunities', or map "
-        "them.",
-        "The extract has no accounts table (a sheet or file named like 'Accounts' with account "
-        "ID and account name columns).",
+        "The extract needs a revenue or an opportunities table (a CRM's deal export on its own "
+        "will do); tables recognised: none. Name the sheets or files like 'Revenue' or "
+        "'Opportunities', or map them."
     ]
     assert [p.message for p in report.problems if p.level == "info"] == [
         'file "misc.xlsx", sheet "Sheet1" matches no kamdash table and was not loaded',
@@ -871,15 +867,18 @@ def test_csv_with_only_headers(tmp_path, refused):
     ]
 
 
-def test_accounts_sheet_missing_revenue_present(tmp_path, refused):
+def test_accounts_sheet_missing_revenue_present(tmp_path, loaded):
+    """A revenue sheet alone is an extract: its account IDs are the accounts."""
     wb = workbook(
         tmp_path / "rev.xlsx",
         {"Revenue": [["Account ID", "Date", "Amount"], ["A1", dt.date(2024, 1, 15), 1]]},
     )
-    assert errors(refused([wb])) == [
-        "The extract has no accounts table (a sheet or file named like 'Accounts' with account "
-        "ID and account name columns)."
-    ]
+    report, con = loaded([wb])
+    assert one(report, "accounts_from_deals").message == (
+        'No accounts table: 1 account(s) were derived from file "rev.xlsx", sheet "Revenue", '
+        'column "Account ID", one per account ID.'
+    )
+    assert rows(con, "SELECT account_id, account_name FROM accounts") == [("A1", "A1")]
 
 
 def test_required_column_missing(tmp_path, refused):
@@ -958,3 +957,267 @@ def test_the_html_check_catches_extract_text():
     assert [_OWN_STRING.fullmatch(a) for _, a in _html_calls(bad)] == [None, None]
     [(_, arg)] = _html_calls(good)
     assert _OWN_STRING.fullmatch(arg).group(1) == "CSS"
+
+
+def test_near_duplicate_account_names_on_a_deal_export(tmp_path, loaded):
+    """Names as IDs (no account ID column): "Acme Corp." and "ACME Corp" are reported with the
+    suggested match (the one on most rows), and kept apart until the user confirms."""
+    deals = (
+        "Opportunity Name,Account Name,Stage,Amount,Close Date\n"
+        "Deal 1,Acme Corp.,Closed Won,100,2024-01-10\n"
+        "Deal 2,ACME Corp,Closed Won,50,2024-02-10\n"
+        "Deal 3,ACME Corp,Closed Lost,70,2024-02-11\n"
+        "Deal 4,Beta Ltd,Closed Won,30,2024-03-01\n"
+    )
+    report, con = loaded([write(tmp_path / "deals.csv", deals)])
+    p = one(report, "near_duplicate_name")
+    assert (p.level, p.file, p.column, p.rows, p.count) == (
+        "warning",
+        "deals.csv",
+        "Account Name",
+        [2],
+        1,
+    )
+    assert p.message == (
+        'file "deals.csv", column "Account Name", row 2: 1 row(s) name the account "Acme Corp.", '
+        'which differs from "ACME Corp" (file "deals.csv", column "Account Name": 2 row(s)) only '
+        "in case, spacing or punctuation. They are kept apart; to read them as one, tick the "
+        "suggestion on the Upload page or add to the mapping file: [merge.account_name] "
+        '"Acme Corp." = "ACME Corp"'
+    )
+    assert rows(con, "SELECT account_id, sum(amount) FROM revenue GROUP BY 1 ORDER BY 1") == [
+        ("ACME Corp", 50.0),
+        ("Acme Corp.", 100.0),
+        ("Beta Ltd", 30.0),
+    ]
+
+
+# --------------------------------------------------------------------------- one export alone
+
+
+def test_deal_export_alone_is_an_extract(tmp_path, loaded):
+    """No accounts table: accounts from the deals' account column, owners from the deals (most
+    recent won deal, else most recent deal), won deals as revenue, open deals without an amount
+    kept with the amount unknown."""
+    deals = (
+        "Deal ID,Account ID,Account Name,Amount,Stage,Close Date,Opportunity Owner\n"
+        "D1,C1,Acme,100,Closed Won,2024-01-10,Ann\n"
+        "D2,C1,Acme,40,Closed Won,2024-02-10,Bob\n"
+        "D3,C2,Beta,,Qualification,2024-09-01,Cat\n"
+    )
+    report, con = loaded([write(tmp_path / "deals.csv", deals)])
+    assert rows(con, "SELECT account_id, account_name, owner FROM accounts ORDER BY 1") == [
+        ("C1", "Acme", "Bob"),
+        ("C2", "Beta", "Cat"),
+    ]
+    assert rows(con, "SELECT sum(amount) FROM revenue") == [(140.0,)]
+    assert one(report, "open_deal_without_amount").message == (
+        'file "deals.csv", column "Amount", row 4: 1 open deal(s) have no amount: counted in the '
+        "pipeline with the amount unknown."
+    )
+    assert rows(con, "SELECT count(*), sum(amount) FROM opportunities WHERE is_open") == [(1, None)]
+
+
+def test_revenue_on_unknown_account_ids_is_refused_first(tmp_path, refused):
+    """IDs written one way in the accounts sheet and another in the revenue sheet: 100% of
+    revenue is on unknown accounts, an error shown first; the CLI exits non-zero."""
+    from kamdash.cli import main as cli
+
+    acc = write(tmp_path / "accounts.csv", "Account ID,Account Name\n00599,Acme\n00601,Beta\n")
+    rev = write(
+        tmp_path / "revenue.csv",
+        "Account ID,Date,Amount\n599,2024-01-15,1000\n601,2024-02-15,200\n599,2024-03-15,34\n",
+    )
+    report = refused([acc, rev])
+    assert errors(report) == [
+        'file "revenue.csv", column "Account ID", rows 2, 3, 4: 100% of revenue (1,234 of 1,234) '
+        'is on 2 account ID(s) that are not in the accounts table, e.g. "599", "601". Are the '
+        'IDs written the same way as in file "accounts.csv", column "Account ID"? Above 2% of '
+        "revenue on unknown accounts the load is refused (setting unknown_revenue_max_share)."
+    ]
+    assert report.problems[0].level == "error"
+    assert report.text().startswith('ERROR: file "revenue.csv", column "Account ID", rows 2, 3')
+    data = tmp_path / "cli-data"
+    assert cli(["load", str(acc), str(rev), "--data-dir", str(data)]) == 1
+    assert not SnapshotStore(data).current_id()
+
+
+def test_little_revenue_on_unknown_accounts_is_a_warning(tmp_path, loaded):
+    rev = write(
+        tmp_path / "revenue.csv",
+        "Account ID,Date,Amount\nA1,2024-01-15,1000\nA2,2024-02-15,980\nZ9,2024-03-15,20\n",
+    )
+    report, _ = loaded([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
+    p = one(report, "unknown_account")  # 20 of 2,000 = 1%
+    assert (p.level, p.message, p.examples) == (
+        "warning",
+        'file "revenue.csv", column "Account ID", row 4: 1 row(s) name an account ID that is not '
+        "in the accounts table.",
+        ["Z9"],
+    )
+
+
+# --------------------------------------------------------------------------- issue 12 (readers)
+
+
+def test_numeric_ids_in_a_workbook_join_text_ids(tmp_path, loaded):
+    """Accounts typed as numbers in Excel, revenue IDs written as text: one ID, one join, and
+    the IDs read "100234", never "100234.0"."""
+    wb = workbook(
+        tmp_path / "ids.xlsx",
+        {
+            "Accounts": [["Account ID", "Account Name"], [599, "Acme"], [100234, "Beta"]],
+            "Revenue": [
+                ["Account ID", "Date", "Amount"],
+                ["599", dt.date(2024, 1, 15), 10],
+                ["100234", dt.date(2024, 1, 16), 20],
+            ],
+        },
+    )
+    report, con = loaded([wb])
+    assert rows(con, "SELECT account_id, account_name FROM accounts ORDER BY 2") == [
+        ("599", "Acme"),
+        ("100234", "Beta"),
+    ]
+    assert rows(
+        con,
+        "SELECT a.account_name, r.amount FROM revenue r JOIN accounts a USING (account_id) "
+        "ORDER BY 2",
+    ) == [("Acme", 10.0), ("Beta", 20.0)]
+
+
+def test_control_characters_in_names_removed_with_a_warning(tmp_path, loaded):
+    acc = write(tmp_path / "accounts.csv", b"Account ID,Account Name\nA1,Ac\x00me\x07\nA2,Beta\n")
+    report, con = loaded([acc, write(tmp_path / "revenue.csv", REVENUE)])
+    p = one(report, "control_characters")
+    assert (p.level, p.message) == (
+        "warning",
+        'file "accounts.csv", column "Account Name", row 2: 1 value(s) held control '
+        "characters, removed",
+    )
+    assert rows(con, "SELECT account_name FROM accounts ORDER BY 1") == [("Acme",), ("Beta",)]
+
+
+def test_subtotal_rows_of_a_formatted_report_skipped(tmp_path, loaded):
+    wb = openpyxl.Workbook()
+    acc = wb.active
+    acc.title = "Accounts"
+    for r in ACC_ROWS:
+        acc.append(r)
+    ws = wb.create_sheet("Revenue")
+    for r in [
+        ["Revenue by Account"],
+        ["Filtered By: Date equals 2024"],
+        [],
+        ["Account ID", "Date", "Amount"],
+        ["A1", dt.date(2024, 1, 15), 100],
+        [None, dt.date(2024, 2, 15), 20],
+        ["Subtotal", None, 120],
+        ["A2", dt.date(2024, 1, 20), 50],
+        ["Subtotal", None, 50],
+        ["Grand Total", None, 170],
+    ]:
+        ws.append(r)
+    ws.merge_cells("A5:A6")
+    wb.save(tmp_path / "report.xlsx")
+    report, con = loaded([tmp_path / "report.xlsx"])
+    assert one(report, "summary_rows").message == (
+        'file "report.xlsx", sheet "Revenue", rows 7, 9, 10: 3 subtotal/total row(s) skipped'
+    )
+    assert rows(con, "SELECT account_id, amount, _source_row FROM revenue ORDER BY 3") == [
+        ("A1", 100.0, 5),
+        ("A1", 20.0, 6),
+        ("A2", 50.0, 8),
+    ]
+
+
+def test_csv_of_100k_columns_refused_plainly(tmp_path, refused):
+    wide = write(
+        tmp_path / "wide.csv",
+        ",".join(["Account ID", "Account Name"] + [f"F{i}" for i in range(99_998)])
+        + "\n"
+        + ",".join(["A1", "Acme"] + ["1"] * 99_998)
+        + "\n",
+    )
+    report = refused([wide, write(tmp_path / "revenue.csv", REVENUE)])
+    assert errors(report) == [
+        'file "wide.csv": 100,000 columns; kamdash reads up to 4,096 columns per sheet. Remove '
+        "unused columns and export again."
+    ]
+
+
+def test_excel_width_workbook_refused_plainly(tmp_path, refused):
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Accounts")
+    ws.append(["Account ID", "Account Name"] + [f"F{i}" for i in range(16382)])
+    ws.append(["A1", "Acme"] + [1] * 16382)
+    rev = wb.create_sheet("Revenue")
+    rev.append(["Account ID", "Date", "Amount"])
+    rev.append(["A1", dt.date(2024, 1, 15), 5])
+    wb.save(tmp_path / "wide.xlsx")
+    report = refused([tmp_path / "wide.xlsx"])
+    assert errors(report) == [
+        'file "wide.xlsx", sheet "Accounts": 16,384 columns; kamdash reads up to 4,096 columns '
+        "per sheet. Remove unused columns and export again."
+    ]
+
+
+# --------------------------------------------------------------------------- money (issue 12)
+
+
+def test_mixed_currencies_in_one_amount_column(tmp_path, refused):
+    rev = write(
+        tmp_path / "revenue.csv",
+        "Account ID,Date,Amount\nA1,2024-01-15,$1000\nA2,2024-02-15,€1000\n"
+        "A1,2024-03-15,£1000\nA2,2024-03-16,¥1000\nA1,2024-03-17,1000 EUR\n",
+    )
+    report = refused([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
+    assert errors(report) == [
+        'file "revenue.csv", column "Amount", row 5: 1 amount(s) are written with "¥", which '
+        'may be JPY or CNY. Say which in the settings, e.g. currency_symbols = {"¥" = "JPY"}.',
+        'file "revenue.csv", column "Amount": the revenue amounts are in 4 currencies: EUR 2 '
+        'rows (3, 6), GBP 1 row (4), USD 1 row (2), "¥" (JPY or CNY?) 1 row (5). Amounts in '
+        "different currencies cannot be added up: export them in one currency, or set "
+        "reporting_currency and its [currency_rates] in the settings to convert them.",
+    ]
+
+
+def test_two_codes_in_a_currency_column(tmp_path, refused):
+    rev = write(
+        tmp_path / "revenue.csv",
+        "Account ID,Date,Amount,Currency\nA1,2024-01-15,10,USD\nA2,2024-01-16,20,EUR\n",
+    )
+    report = refused([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
+    assert errors(report) == [
+        'file "revenue.csv", column "Amount": the revenue amounts are in 2 currencies (as column '
+        '"Currency" says): EUR 1 row (3), USD 1 row (2). Amounts in different currencies cannot '
+        "be added up: export them in one currency, or set reporting_currency and its "
+        "[currency_rates] in the settings to convert them."
+    ]
+
+
+def test_nan_infinity_and_overflowing_amounts(tmp_path, refused):
+    rev = write(
+        tmp_path / "revenue.csv",
+        "Account ID,Date,Amount\nA1,2024-01-15,NaN\nA2,2024-01-16,10\nA1,2024-01-17,Infinity\n"
+        "A2,2024-01-18,1e309\n",
+    )
+    report = refused([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
+    assert errors(report) == [
+        'file "revenue.csv", column "Amount", rows 2, 4, 5: 3 value(s) of amount are not finite '
+        "numbers (NaN, Infinity, or beyond ±1.8e308), which no figure can use. Correct them, or "
+        "leave the cells empty."
+    ]
+
+
+def test_one_currency_is_recorded_and_shown(tmp_path, loaded):
+    rev = write(tmp_path / "revenue.csv", 'Account ID,Date,Amount\nA1,2024-01-15,"£1,200"\n')
+    report, con = loaded([write(tmp_path / "accounts.csv", ACCOUNTS), rev])
+    assert rows(con, "SELECT key, value FROM _meta WHERE key LIKE 'currency%' ORDER BY 1") == [
+        ("currency", "GBP"),
+        ("currency_symbol", "£"),
+    ]
+    assert one(report, "currency").message == (
+        'file "revenue.csv", column "Amount": the revenue amounts are in GBP; money is shown '
+        'with "£".'
+    )

@@ -63,3 +63,12 @@ def test_day_is_a_date_never_a_timestamp():
     assert fmt.day(pd.Timestamp("2026-10-13")) == "2026-10-13"
     assert fmt.day(dt.date(2026, 3, 31)) == "2026-03-31"
     assert fmt.day(None) == "–" and fmt.as_date(float("nan")) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("EUR", "€1.2M"), ("GBP", "£1.2M"), ("JPY", "¥1.2M"), ("BRL", "R$1.2M"), ("CHF", "CHF 1.2M")],
+)
+def test_money_in_a_currency(code, expected):
+    assert fmt.money(1_234_567, fmt.currency_symbol(code)) == expected
+    assert fmt.signed_money(-1_234_567, fmt.currency_symbol(code)) == "-" + expected

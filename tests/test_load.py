@@ -148,9 +148,32 @@ def test_unreadable_dates(published, tmp_path):
     assert (p.column, p.rows) == ("Invoice Date", [4])
 
 
-def test_no_accounts_table(published, tmp_path):
-    r = _refused(published, tmp_path, {"revenue.csv": REVENUE})
-    assert "missing_table" in codes(r, "error")
+def test_revenue_alone_is_an_extract(tmp_path):
+    """No accounts table: the accounts are derived from the revenue lines' account IDs."""
+    r = load_extract([write(tmp_path, "revenue.csv", REVENUE)], tmp_path / "data")
+    assert r.snapshot_id, r.report.text()
+    assert only(r, "accounts_from_deals").message == (
+        'No accounts table: 2 account(s) were derived from file "revenue.csv", column "Acct ID", '
+        "one per account ID."
+    )
+    con = SnapshotStore(tmp_path / "data").open()
+    assert rows(con, "SELECT account_id, account_name, owner FROM accounts ORDER BY 1") == [
+        ("A1", "A1", None),
+        ("A2", "A2", None),
+    ]
+    assert SnapshotStore(tmp_path / "data").manifest(r.snapshot_id)["row_counts"] == {
+        "accounts": 2,
+        "revenue": 2,
+    }
+
+
+def test_no_revenue_and_no_opportunities(published, tmp_path):
+    r = _refused(published, tmp_path, {"accounts.csv": ACCOUNTS})
+    assert [p.message for p in r.report.errors] == [
+        "The extract needs a revenue or an opportunities table (a CRM's deal export on its own "
+        "will do); tables recognised: accounts. Name the sheets or files like 'Revenue' or "
+        "'Opportunities', or map them."
+    ]
 
 
 def test_empty_and_wrong_kind_files_are_refused(published, tmp_path):
@@ -183,11 +206,11 @@ def test_bad_xlsx_cell_names_the_sheet(published, tmp_path):
 
 # -- warnings: load, but report counts and examples --------------------------------------------
 def test_warnings_are_reported_and_the_load_publishes(tmp_path):
-    accounts = ACCOUNTS + "A2,Beta again,Bob,NA,2\n,Total,,,\n"
+    accounts = ACCOUNTS + "A2,Beta again,Bob,NA,2\n,Gamma,Cy,EU,3\n"
     revenue = (
         REVENUE + "A9,2024-02-01,10,Widgets\nA1,2024-02-15,-20,Widgets\nA1,2024-02-20,5,Gizmos\n"
-        "A1,2024-04-10,5,Widgets\n"
-    )
+        "A1,2024-04-10,5,Widgets\nA1,2024-03-20,900,Widgets\n"
+    )  # A9: 10 of 1,090 revenue on an unknown account (0.9%, below the 2% that refuses)
     opps = "Opp ID,Account ID,Amount,Stage\nO1,A1,10,Proposal\nO2,ZZ,5,Closed Won\n"
     products = "Product,Product Line\nWidgets,Core\nGadgets,Core\n"
     d = tmp_path / "x"
@@ -400,3 +423,21 @@ def test_rows_without_a_needed_value_are_skipped_with_their_own_message(tmp_path
         'file "opportunities.csv", column "Amount", row 3: 1 row(s) without an amount were skipped.'
     )
     assert r.counts == {"accounts": 2, "revenue": 2, "opportunities": 1}
+
+
+def test_out_of_memory_is_a_plain_refusal(published, tmp_path, monkeypatch):
+    """Running out of the load's memory refuses in plain words and publishes nothing."""
+    import duckdb
+
+    import kamdash.store.load as load
+
+    def explode(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate 12345 bytes")
+
+    monkeypatch.setattr(load, "build_canonical", explode)
+    r = _refused(published, tmp_path, {"accounts.csv": ACCOUNTS, "revenue.csv": REVENUE})
+    assert [p.message for p in r.report.errors] == [
+        "The extract does not fit in the memory a load may use (1GB); nothing was published. "
+        "Remove unused columns or rows, or split it into smaller files."
+    ]
+    assert not list((published[0] / "snapshots").glob(".tmp-*"))

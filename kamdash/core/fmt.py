@@ -1,14 +1,23 @@
 """Shared formatting and colours of every page and figure (no Streamlit, no Plotly).
 
-Money is shown short ($1.2M, $350k, $900), ratios as whole percents (112%). Each tier and
-each RAG band has one colour used everywhere (sidebar, tables, charts).
+Money is shown short ($1.2M, $350k, $900) with the snapshot's currency symbol, ratios as whole
+percents (112%). Each tier and each RAG band has one colour used everywhere (sidebar, tables,
+charts).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
+
+from kamdash.core.db import scalar, table_exists
+
+if TYPE_CHECKING:
+    from kamdash.core.settings import Settings
 
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
 UNTIERED = "No tier"
@@ -45,6 +54,54 @@ PALETTE = (
 SCALE_REVENUE = [[0.0, "#eef4fa"], [0.5, "#6fa3d0"], [1.0, "#0b3a66"]]
 SCALE_POTENTIAL = [[0.0, "#fff3e6"], [0.5, "#f5b47a"], [1.0, "#c25a0b"]]
 SCALE_SCORE = [[0.0, "#c62828"], [0.5, "#f6e7a8"], [1.0, "#2e7d32"]]  # 1..5
+
+
+# How money in an ISO 4217 currency is shown; a code not listed is shown as "SEK 1.2M".
+SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "CN¥",
+    "INR": "₹",
+    "BRL": "R$",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "HKD": "HK$",
+    "SGD": "S$",
+    "MXN": "MX$",
+    "TWD": "NT$",
+    "KRW": "₩",
+    "ILS": "₪",
+    "PHP": "₱",
+    "NGN": "₦",
+    "VND": "₫",
+    "THB": "฿",
+    "UAH": "₴",
+    "TRY": "₺",
+    "RUB": "₽",
+}
+
+
+def currency_symbol(code: str) -> str:
+    """The symbol money in ISO currency `code` is shown with ('EUR' -> '€', 'CHF' -> 'CHF ')."""
+    code = code.strip().upper()
+    return SYMBOLS.get(code, code + " ")
+
+
+def with_snapshot_currency(settings: Settings, con: duckdb.DuckDBPyConnection) -> Settings:
+    """`settings` with `currency` set to the symbol of the snapshot's money: the currency its
+    load recorded in `_meta` (the reporting currency when the settings named one then), else
+    the reporting currency of the settings, else `settings.currency`. The recorded one wins
+    over today's settings: the amounts are in it."""
+    code = None
+    if table_exists(con, "_meta"):
+        code = scalar(con, "SELECT value FROM _meta WHERE key = 'currency'")
+    code = code or settings.reporting_currency
+    if not code:
+        return settings
+    return dataclasses.replace(settings, currency=currency_symbol(code))
 
 
 def is_missing(x) -> bool:

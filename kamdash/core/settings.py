@@ -55,7 +55,19 @@ class Settings:
     peer_min_count: int = 5  # fewer peers than this: fall back to the whole portfolio
     # Attention list: an account is "shrinking" when its TTM fell below this ratio of a year ago
     shrinking_ratio: float = 0.9
+    # Loading: revenue on account IDs missing from the accounts table above this share of all
+    # revenue refuses the load (the IDs are most likely written differently); below it, a warning
+    unknown_revenue_max_share: float = 0.02
+    # Money: the symbol shown when the extract writes no currency and none is set below
     currency: str = "$"
+    # The currency every amount is loaded and shown in (ISO code, e.g. "EUR"); None: the
+    # extract's own one currency
+    reporting_currency: str | None = None
+    # Rates to the reporting currency: {"USD" = 0.92} means 1 USD = 0.92 of it; with them,
+    # amounts in several currencies are converted instead of refused
+    currency_rates: dict[str, float] = field(default_factory=dict)
+    # What an ambiguous symbol (or a currency column's word) means: {"¥" = "JPY", "$" = "CAD"}
+    currency_symbols: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

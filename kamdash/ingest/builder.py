@@ -66,12 +66,36 @@ class TableBuilder:
         # and, in report order, the index of a check or a report to make
         self._checks: list[tuple[str, str, str, str, str]] = []
         self._events: list[int | Callable[[], object]] = []
+        # values computed once per row in an inner SELECT (quoted name -> SQL over the staging
+        # table), read by a typed column and its checks; `value`: each canonical column's SQL
+        self._shared: dict[str, str] = {}
+        self.value: dict[str, str] = {}
+        self.numbers: dict[str, str] = {}  # each numeric column's number, before any range check
+        # more columns for the typed table (name -> function of this builder giving SQL), e.g.
+        # money's per-row checks; computed in the same pass, dropped by whoever asked for them
+        self.extra: dict[str, Callable[[TableBuilder], str]] = {}
 
     def loc(self, column: str | None = None, rows: list[int] | None = None, count: int = 0) -> dict:
         return located(self.s, column, rows, count)
 
+    def shared(self, expr: str) -> str:
+        """A value computed once per row (see build), by its quoted name."""
+        for name, known in self._shared.items():
+            if known == expr:
+                return name
+        name = q(f"_kd_v_{len(self._shared)}")
+        self._shared[name] = expr
+        return name
+
+    def on_staging(self, sql: str) -> str:
+        """`sql` (of build's SELECT) as SQL over the staging table itself."""
+        for name, expr in self._shared.items():
+            sql = sql.replace(name, f"({expr})")
+        return sql
+
     def flag(self, level: str, code: str, condition: str, header: str, text: str) -> int:
         """Report the staging rows matching `condition` ("{n} " + text); returns their count."""
+        condition = self.on_staging(condition)
         n, rws, ex, offending = find_rows(self.con, q(self.s.table), "_row", condition, q(header))
         if n:
             self.report.add(
@@ -112,7 +136,8 @@ class TableBuilder:
 
     def _number(self, col: str, header: str) -> str:
         src, keyed = q(header), self.keyed(col)
-        expr = number_expr(src, self.types.get(header, "VARCHAR"), self.s.decimal)
+        expr = self.shared(number_expr(src, self.types.get(header, "VARCHAR"), self.s.decimal))
+        self.numbers[col] = expr
         required = col in self.spec.required
         what = "are not numbers" if required else "are not numbers and were left empty"
         self.check(
@@ -137,6 +162,7 @@ class TableBuilder:
         src = q(header)
         stype = self.types.get(header, "VARCHAR")
         expr, reading = date_expr(self.con, self.s.table, src, stype, self.s.decimal == ",")
+        expr = self.shared(expr)
         if reading:
             message = (
                 f"{where(self.s.file, self.s.sheet, header)}: every date could be day/month or "
@@ -164,13 +190,21 @@ class TableBuilder:
         One pass: the typed columns and one BOOLEAN per row check are computed together (DuckDB
         evaluates an expression shared by both once); only checks that some rows fail are then
         looked up again in the staging table, for their row numbers and examples."""
-        self._checks, self._events = [], []
-        select = [f"{self.typed(c)} AS {q(c)}" for c in self.spec.types]
+        self._checks, self._events, self._shared, self.numbers = [], [], {}, {}
+        self.value = {c: self.typed(c) for c in self.spec.types}
+        select = [f"{v} AS {q(c)}" for c, v in self.value.items()]
         select += [f"{q(h)} AS {q(name)}" for h, name in self._extra_names()]
         select.append("_row AS _source_row")
         chk = [f"_kd_check_{i}" for i in range(len(self._checks))]
         select += [f"({c[2]}) AS {n}" for c, n in zip(self._checks, chk, strict=True)]
-        self.con.execute(f"CREATE TABLE {out} AS SELECT {', '.join(select)} FROM {q(self.s.table)}")
+        select += [f"({sql(self)}) AS {q(name)}" for name, sql in self.extra.items()]
+        # the shared values in an inner SELECT: DuckDB does not share an expression between a
+        # column and a CASE that reads it (the checks), so each would be computed twice
+        inner = ", ".join(["*", *(f"{e} AS {n}" for n, e in self._shared.items())])
+        self.con.execute(
+            f"CREATE TABLE {out} AS SELECT {', '.join(select)} "
+            f"FROM (SELECT {inner} FROM {q(self.s.table)})"
+        )
         failing = fetch(
             self.con,
             "SELECT "

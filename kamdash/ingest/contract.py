@@ -40,6 +40,9 @@ class TableSpec:
     # the row rules validation applies to this table:
     needs_rows: bool = False  # a header without rows refuses the load (else: loaded empty)
     skip_blank: tuple[str, ...] = ()  # rows without one of these are skipped, with a warning
+    # skip_blank column -> (SQL over the typed row: rows kept although blank, code, note text),
+    # e.g. open deals without an amount (normal at an early stage)
+    keep_blank: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     one_row_per_id: bool = False  # a repeated account ID keeps its first row, with a warning
     # column -> SQL over the typed row, replacing or adding the column in the final table
     derived: dict[str, str] = field(default_factory=dict)
@@ -51,15 +54,22 @@ class TableSpec:
         return self.required + tuple(c for g in self.one_of for c in g) + self.optional
 
 
-# Values of opportunities.stage / .status that mean the deal was won or lost (normalized).
-WON_VALUES = frozenset({"won", "closed won", "closedwon", "win", "booked", "signed", "closed-won"})
-LOST_VALUES = frozenset({"lost", "closed lost", "closedlost", "loss", "dead", "closed-lost"})
+# Words of opportunities.stage / .status that mean the deal was won or lost, matched as whole
+# words of the lower-cased label with punctuation as spaces, so every CRM's spelling counts:
+# "Closed Won" (Salesforce, Zoho), "Closed won" / "closedwon" (HubSpot), "won" (Pipedrive),
+# "Won" (Dynamics Status; its lost reasons "Out-Sold" and "Canceled"), "Closed - Won".
+# A label naming both (e.g. stage "Closed Lost", status "Won") is won.
+WON_VALUES = frozenset({"won", "closedwon", "win", "booked", "signed"})
+LOST_VALUES = frozenset(
+    {"lost", "closedlost", "loss", "dead", "outsold", "out sold", "canceled", "cancelled"}
+)
 
 
 def _mentions(words: frozenset[str]) -> str:
-    """SQL: the deal's stage or status contains one of `words` (one-word ones suffice)."""
-    label = "lower(trim(coalesce(stage, '') || ' ' || coalesce(status, '')))"
-    return "(" + " OR ".join(f"{label} LIKE '%{w}%'" for w in sorted(words) if " " not in w) + ")"
+    """SQL: the deal's stage or status has one of `words` as whole word(s)."""
+    label = "lower(coalesce(stage, '') || ' ' || coalesce(status, ''))"
+    spaced = f"' ' || regexp_replace({label}, '[^a-z0-9]+', ' ', 'g') || ' '"
+    return f"regexp_matches({spaced}, ' ({'|'.join(sorted(words))}) ')"
 
 
 _WON, _LOST = _mentions(WON_VALUES), _mentions(LOST_VALUES)
@@ -115,8 +125,15 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "revenue",
             required=("account_id", "date", "amount"),
-            optional=("product", "business_unit"),
-            types=_t(account_id=TEXT, date=DATE, amount=NUMBER, product=TEXT, business_unit=TEXT),
+            optional=("product", "business_unit", "account_name"),
+            types=_t(
+                account_id=TEXT,
+                date=DATE,
+                amount=NUMBER,
+                product=TEXT,
+                business_unit=TEXT,
+                account_name=TEXT,
+            ),
             synonyms=(
                 "revenue",
                 "revenues",
@@ -197,7 +214,16 @@ TABLES: dict[str, TableSpec] = {
             "opportunities",
             required=("account_id", "amount"),
             one_of=(("stage", "status"),),
-            optional=("opportunity_id", "product", "business_unit", "close_date", "owner"),
+            optional=(
+                "opportunity_id",
+                "product",
+                "business_unit",
+                "close_date",
+                "owner",
+                "account_name",
+                "actual_amount",
+                "actual_close_date",
+            ),
             types=_t(
                 account_id=TEXT,
                 amount=NUMBER,
@@ -208,12 +234,28 @@ TABLES: dict[str, TableSpec] = {
                 business_unit=TEXT,
                 close_date=DATE,
                 owner=TEXT,
+                account_name=TEXT,
+                actual_amount=NUMBER,
+                actual_close_date=DATE,
             ),
             synonyms=("opportunities", "opportunity", "opps", "pipeline", "deals"),
             description="Open and closed opportunities.",
             needs_rows=True,
             skip_blank=("amount",),
+            keep_blank={
+                "amount": (
+                    f"NOT ({_WON} OR {_LOST})",
+                    "open_deal_without_amount",
+                    "open deal(s) have no amount: counted in the pipeline with the amount unknown.",
+                )
+            },
             derived={
+                # a won deal's actual figures (Dynamics "Actual Revenue" / "Actual Close Date",
+                # Pipedrive "Won time") win over the estimates when present
+                "amount": f"CASE WHEN {_WON} AND actual_amount IS NOT NULL "
+                "THEN actual_amount ELSE amount END",
+                "close_date": f"CASE WHEN {_WON} AND actual_close_date IS NOT NULL "
+                "THEN actual_close_date ELSE close_date END",
                 "is_won": _WON,
                 "is_lost": f"(NOT {_WON} AND {_LOST})",
                 "is_open": f"NOT ({_WON} OR {_LOST})",
@@ -286,6 +328,10 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "account key",
         "crm id",
         "sfdc id",
+        "associated company id",  # HubSpot deals export
+        "associated company ids",
+        "organization id",  # Pipedrive
+        "org id",
         "account",
     ),
     "account_name": (
@@ -297,9 +343,12 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "client name",
         "company",
         "company name",
-        "name",
         "organisation",
         "organization",
+        "organization name",
+        "organisation name",
+        "associated company",  # HubSpot deals export
+        "potential customer",  # Dynamics 365 opportunities
     ),
     "owner": (
         "owner",
@@ -312,9 +361,21 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "sales rep",
         "salesperson",
         "opportunity owner",
+        "deal owner",  # HubSpot, Zoho
+        "sales agent",
+        "agent",
         "owner name",
     ),
-    "region": ("region", "territory", "geo", "geography", "area", "market"),
+    "region": (
+        "region",
+        "territory",
+        "geo",
+        "geography",
+        "area",
+        "market",
+        "office location",
+        "country",
+    ),
     "industry": ("industry", "vertical", "sector", "industry segment"),
     "segment": ("segment", "customer segment", "size segment", "account segment"),
     "tier": ("tier", "account tier", "assigned tier", "kam tier", "priority"),
@@ -323,6 +384,8 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "parent account id",
         "parent account",
         "ultimate parent id",
+        "subsidiary of",
+        "parent company",
         "parent",
     ),
     "plan_updated": (
@@ -418,29 +481,101 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "last meeting",
         "last touch",
     ),
-    "stage": ("stage", "opportunity stage", "sales stage", "deal stage", "phase"),
-    "status": ("status", "opportunity status", "state", "outcome", "won lost"),
-    "opportunity_id": ("opportunity id", "opp id", "deal id", "opportunity number", "id"),
-    "close_date": ("close date", "closed date", "expected close", "close", "won date"),
+    "stage": (
+        "stage",
+        "opportunity stage",
+        "sales stage",
+        "deal stage",
+        "pipeline stage",
+        "stage name",
+        "phase",
+        "pipeline phase",  # Dynamics 365
+    ),
+    "status": (
+        "status",
+        "opportunity status",
+        "deal status",
+        "state",
+        "outcome",
+        "won lost",
+        "status reason",  # Dynamics 365, when its Status column is left out
+    ),
+    "opportunity_id": (
+        "opportunity id",
+        "opp id",
+        "deal id",
+        "opportunity number",
+        "id",
+        "record id",  # HubSpot, Zoho
+    ),
+    "close_date": (
+        "close date",
+        "closed date",
+        "closing date",  # Zoho
+        "expected close",
+        "expected close date",  # Pipedrive
+        "est close date",  # Dynamics 365
+        "estimated close date",
+        "close",
+        "won date",
+        "deal closed on",
+    ),
+    # a won deal's actual figures, which win over the estimates (contract.TABLES derived)
+    "actual_amount": ("actual revenue", "actual amount", "actual value", "won amount"),
+    "actual_close_date": (
+        "actual close date",
+        "actual close",
+        "won time",  # Pipedrive
+        "won on",
+        "date won",
+    ),
     "relationship_depth": ("relationship depth", "relationship score", "depth"),
     "pipeline_coverage": ("pipeline coverage", "pipeline score", "coverage"),
     "plan_currency": ("plan currency", "plan score", "plan freshness"),
     "notes": ("notes", "comments", "remarks", "summary"),
     "commitments_due": ("commitments due", "commitments", "actions due"),
     "commitments_done": ("commitments done", "commitments met", "actions done", "completed"),
-    "product_line": ("product line", "product family", "category", "line"),
-    "list_price": ("list price", "price", "unit price"),
+    "product_line": ("product line", "product family", "category", "line", "series"),
+    "list_price": ("list price", "price", "unit price", "sales price"),
     "manager": ("manager", "sales manager", "reports to", "team lead"),
-    "team": ("team", "sales team", "office", "team name"),
+    "team": ("team", "sales team", "office", "team name", "regional office", "sales office"),
 }
 
 # Per-table overrides: where the same header means different things in different tables.
 TABLE_COLUMN_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    # a bare "Name" is the account's only in the accounts table (on a deal it names the deal)
+    "accounts": {
+        "account_name": (*COLUMN_SYNONYMS["account_name"], "name"),
+        "account_id": (*COLUMN_SYNONYMS["account_id"], "record id"),  # HubSpot companies
+    },
     "stakeholders": {"name": ("name", "contact", "contact name", "full name", "stakeholder")},
     "products": {"product": ("product", "product name", "sku", "item", "name")},
-    "team": {"owner": ("owner", "kam", "name", "rep", "user", "account manager", "full name")},
+    "team": {
+        "owner": (
+            "owner",
+            "kam",
+            "name",
+            "rep",
+            "user",
+            "account manager",
+            "full name",
+            "sales agent",
+            "agent",
+            "sales rep",
+        )
+    },
     "qbr": {"date": ("date", "qbr date", "review date", "meeting date", "quarter date")},
-    "opportunities": {"amount": ("amount", "close value", "deal value", "opportunity amount")},
+    "opportunities": {
+        "amount": (
+            "amount",
+            "close value",
+            "deal value",
+            "opportunity amount",
+            "deal amount",
+            "est revenue",  # Dynamics 365 "Est. Revenue"
+            "estimated revenue",
+        )
+    },
 }
 
 

@@ -13,6 +13,8 @@ the file is refused, naming the rows.
 
 from __future__ import annotations
 
+import csv
+import itertools
 import re
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +25,17 @@ import pyarrow as pa
 
 from kamdash.core.db import quote_ident, rows, scalar
 from kamdash.ingest.sniff import TextInfo, guess_delimiter, plausible_skip, scan_text
-from kamdash.ingest.staging import Refused, SourceSheet, TableCounter, unique_headers
+from kamdash.ingest.staging import (
+    MAX_COLUMNS,
+    Refused,
+    SourceSheet,
+    TableCounter,
+    finish_sheet,
+    helper_note,
+    is_helper_column,
+    too_wide,
+    unique_headers,
+)
 
 _DECIMAL_COMMA = "-?[0-9. \u00a0\u202f]*,[0-9]+"  # "1.234,56", "12,5", "1 234,5" (NBSP)
 _DECIMAL_COMMA_STRICT = r"-?([0-9]{1,3}(\.[0-9]{3})+,[0-9]+|[0-9]+,([0-9]{1,2}|[0-9]{4,}))"
@@ -49,6 +61,7 @@ def read_csv(
 ) -> SourceSheet:
     with tempfile.TemporaryDirectory(prefix="kamdash-csv-") as tmpdir:
         info = scan_text(path, name, head, tmpdir)
+        _refuse_wide(info, name)
         d = _dialect(con, info, name)
         base = {
             "encoding": info.duckdb_encoding,
@@ -74,6 +87,24 @@ def read_csv(
                 error = e
                 con.execute(f"DROP TABLE IF EXISTS {quote_ident(target)}")
         raise _unreadable(name, error)
+
+
+def _refuse_wide(info: TextInfo, name: str) -> None:
+    """More than MAX_COLUMNS fields is refused before DuckDB reads the file (its sniffer alone
+    runs out of memory on 16,384 columns). Counted with quotes ignored first (cheap), then,
+    only when that is over the limit, with a CSV parser on the first lines."""
+    delim = guess_delimiter(info.path)
+    if not delim or plausible_skip(info.path, delim)[1] <= MAX_COLUMNS:
+        return
+    enc = "utf-8-sig" if info.duckdb_encoding == "utf-8" else "latin-1"
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with info.path.open(encoding=enc, errors="replace", newline="") as fh:
+            n = max(len(r) for r in itertools.islice(csv.reader(fh, delimiter=delim), 20))
+    except (csv.Error, ValueError):
+        n = plausible_skip(info.path, delim)[1]
+    if n > MAX_COLUMNS:
+        raise too_wide(name, None, n)
 
 
 def _unreadable(name: str, error: Exception | None) -> Refused:
@@ -213,6 +244,10 @@ def _stage_csv(
     source = "read_csv(?" + opt_sql + ")"
     params = [str(info.path), *opt_params]
     cols, raw_headers = _header_line(con, source, params, info.encoding)
+    helpers = [i for i, h in enumerate(raw_headers) if isinstance(h, str) and is_helper_column(h)]
+    dropped = [str(raw_headers[i]).strip() for i in helpers]
+    cols = [c for i, c in enumerate(cols) if i not in helpers]
+    raw_headers = [h for i, h in enumerate(raw_headers) if i not in helpers]
     headers = unique_headers(raw_headers, list(range(len(cols))))
     rows_view = f"_kamdash_rows_{target}"
     numbering = _numbering(con, info, d, rows_view)
@@ -224,7 +259,7 @@ def _stage_csv(
     n = int(scalar(con, f"SELECT count(*) FROM {quote_ident(target)}"))
     if options.get("null_padding"):
         headers = _drop_padding(con, target, headers, raw_headers)
-    notes = []
+    notes = helper_note(dropped)
     if numbering.excel is not None:
         n_rec = scalar(con, f"SELECT count(*) FROM {source}", params)
         if n_rec != len(numbering.excel):
@@ -233,7 +268,7 @@ def _stage_csv(
     if info.encoding in ("cp1252", "latin-1"):
         label = "Windows-1252" if info.encoding == "cp1252" else "Latin-1"
         notes.append(f"not UTF-8: read as {label}")
-    return SourceSheet(
+    out = SourceSheet(
         file=name,
         sheet=None,
         table=target,
@@ -247,6 +282,8 @@ def _stage_csv(
         decimal=_decimal(con, target, headers, d.delim),
         notes=notes,
     )
+    finish_sheet(con, out, control=info.control)
+    return out
 
 
 def _header_line(

@@ -15,10 +15,11 @@ import duckdb
 
 from kamdash.core.db import quote_ident as q
 from kamdash.core.db import rows as fetch
+from kamdash.core.fmt import number
 from kamdash.core.periods import is_partial, quarter_label, quarter_of
 from kamdash.ingest.builder import TableBuilder, find_rows
 from kamdash.ingest.contract import TABLES
-from kamdash.ingest.report import Report, where
+from kamdash.ingest.report import ERROR, INFO, WARNING, Problem, Report, where
 
 
 def raw(t: str) -> str:
@@ -41,19 +42,30 @@ class Rules:
         report: Report,
     ):
         self.con, self.out, self.builders, self.report = con, out, builders, report
+        # _columns rows of a derived accounts table (table, column, file, sheet, header)
+        self.derived_columns: list[list] = []
 
     def final(self, t: str) -> str:
         return f"{self.out}.{t}"
 
     def warn(
-        self, t: str, code: str, source: str, cond: str, text: str, col=None, value="NULL"
+        self,
+        t: str,
+        code: str,
+        source: str,
+        cond: str,
+        text: str,
+        col=None,
+        value="NULL",
+        level=WARNING,
     ) -> int:
         """Warn about the rows of `source` (a table of t) matching `cond`; returns their count."""
         n, rws, ex, offending = find_rows(self.con, source, "_source_row", cond, value)
         if n:
             b = self.builders[t]
             header = b.tm.columns.get(col) if col else None
-            self.report.warning(
+            self.report.add(
+                level,
                 code,
                 f"{where(b.s.file, b.s.sheet, header, rws, n)}: {n} {text}",
                 examples=ex,
@@ -90,16 +102,21 @@ class Rules:
         spec = TABLES[t]
         cond = f"{spec.required[0]} IS NOT NULL"
         for col in spec.skip_blank:
+            kept = spec.keep_blank.get(col)
+            keep = f"({kept[0]})" if kept else "false"
             self.warn(
                 t,
                 f"blank_{col}",
                 raw(t),
-                f"{cond} AND {col} IS NULL",
+                f"{cond} AND {col} IS NULL AND NOT {keep}",
                 f"row(s) without {_a(col)} were skipped.",
                 col,
                 "account_id",
             )
-            cond += f" AND {col} IS NOT NULL"
+            if kept:
+                blank_kept = f"{cond} AND {col} IS NULL AND {keep}"
+                self.warn(t, kept[1], raw(t), blank_kept, kept[2], col, "account_id", INFO)
+            cond += f" AND ({col} IS NOT NULL OR {keep})"
         if spec.one_row_per_id:
             cond += self._first_of_each_id(t, cond)
         cols = _cols(self.con, None, f"_kd_raw_{t}")
@@ -129,13 +146,140 @@ class Rules:
         return f" AND _source_row IN {first}" if dup else ""
 
     # -- across tables -----------------------------------------------------------------------
-    def unknown_accounts(self) -> None:
+    def _at(self, t: str, col: str) -> str:
+        b = self.builders[t]
+        return where(b.s.file, b.s.sheet, b.tm.columns.get(col))
+
+    def derive_accounts(self) -> int:
+        """No accounts table: one account per account ID of the revenue lines and deals, named
+        by their account name column (the first name written; the ID when there is none)."""
+        srcs = [t for t in ("opportunities", "revenue") if t in self.builders]
+        named = " UNION ALL ".join(
+            f"SELECT account_id, account_name, _source_row, {i} AS src FROM {self.final(t)}"
+            for i, t in enumerate(srcs)
+        )
+        spec = TABLES["accounts"]
+        cols = ", ".join(
+            f"CAST(NULL AS {typ}) AS {q(c)}"
+            for c, typ in spec.types.items()
+            if c not in ("account_id", "account_name")
+        )
+        self.con.execute(
+            f"CREATE TABLE {self.final('accounts')} AS SELECT account_id, "
+            f"coalesce(name, account_id) AS account_name, {cols}, _source_row FROM ("
+            "SELECT account_id, arg_min(account_name, [src, _source_row]) FILTER "
+            "(account_name IS NOT NULL) AS name, arg_min(_source_row, [src, _source_row]) "
+            "AS _source_row "
+            f"FROM ({named}) GROUP BY account_id) ORDER BY account_id"
+        )
+        for t in srcs:
+            b = self.builders[t]
+            self.derived_columns += [
+                ["accounts", c, b.s.file, b.s.sheet, b.tm.columns[c]]
+                for c in ("account_id", "account_name")
+                if c in b.tm.columns
+            ]
+        n = self.count("accounts")
+        parts = []
+        for t in srcs:
+            b = self.builders[t]
+            name = b.tm.columns.get("account_name")
+            parts.append(
+                self._at(t, "account_id") + (f' (names from column "{name}")' if name else "")
+            )
+        self.report.info(
+            "accounts_from_deals",
+            f"No accounts table: {n} account(s) were derived from {' and '.join(parts)}, one "
+            "per account ID.",
+        )
+        return n
+
+    def owners_from_deals(self, derived: bool) -> None:
+        """Accounts without an owner take the owner of their deals (`deal_owner_sql`)."""
+        tm = self.builders.get("opportunities")
+        if tm is None or "owner" not in tm.tm.columns:
+            return
+        acc, deals = self.final("accounts"), self.final("opportunities")
+        ownerless = "nullif(trim(owner), '') IS NULL"
+        n = self.count("accounts", ownerless)
+        if not n:
+            return
+        self.con.execute(
+            f"UPDATE {acc} SET owner = d.owner FROM ({deal_owner_sql(deals)}) d "
+            f"WHERE {acc}.account_id = d.account_id AND nullif(trim({acc}.owner), '') IS NULL"
+        )
+        filled = n - self.count("accounts", ownerless)
+        rule = "the owner of its most recent won deal, else of its most recent deal"
+        deal_owner = self._at("opportunities", "owner")
+        if filled and derived:
+            message = f"The owner of each of {filled} account(s) comes from {deal_owner}: {rule}."
+        elif filled:
+            message = (
+                f"{filled} account(s) have no owner in {self._at('accounts', 'owner')}: each "
+                f"takes {rule} ({deal_owner})."
+            )
+        else:
+            return
+        self.report.info("owners_from_deals", message)
+
+    def unknown_accounts(self, max_share: float) -> bool:
+        """Rows naming accounts missing from the accounts table: a warning per table, but an
+        error when more than `max_share` of revenue is on them. True when refused."""
         known = f"(SELECT account_id FROM {self.final('accounts')})"
+        source = "revenue" if "revenue" in self.builders else "opportunities"
+        refused = False
         for t in self._present():
-            if TABLES[t].orphan:
-                code, text = TABLES[t].orphan
-                cond = f"account_id NOT IN {known}"
-                self.warn(t, code, self.final(t), cond, text, "account_id", "account_id")
+            if not TABLES[t].orphan:
+                continue
+            if t == source:
+                verdict = self._unknown_revenue(source, known, max_share)
+                refused = refused or verdict == "refused"
+                if verdict != "warn":
+                    continue
+            code, text = TABLES[t].orphan
+            cond = f"account_id NOT IN {known}"
+            self.warn(t, code, self.final(t), cond, text, "account_id", "account_id")
+        return refused
+
+    def _unknown_revenue(self, t: str, known: str, max_share: float) -> str:
+        """The verdict on revenue on unknown accounts: "refused" (with the error) above
+        `max_share`, "warn" when some is on them, "none" when none is (one pass when all is
+        well). Amounts count by their size, so credit notes never make a share negative."""
+        rev, cond = self.final("revenue"), f"account_id NOT IN {known}"
+        out, total, ids = fetch(
+            self.con,
+            f"SELECT coalesce(sum(abs(amount)) FILTER ({cond}), 0), "
+            f"coalesce(sum(abs(amount)), 0), count(DISTINCT account_id) FILTER ({cond}) "
+            f"FROM {rev}",
+        )[0]
+        if not ids:
+            return "none"
+        if not out or out / total <= max_share:
+            return "warn"
+        n, rws, _, offending = find_rows(self.con, rev, "_source_row", cond, "account_id")
+        first = fetch(
+            self.con,
+            f"SELECT account_id FROM {rev} WHERE {cond} GROUP BY 1 "
+            "ORDER BY min(_source_row) LIMIT 3",
+        )
+        b = self.builders[t]
+        header = b.tm.columns["account_id"]
+        self.report.problems.insert(
+            0,
+            Problem(
+                ERROR,
+                "unknown_account_revenue",
+                f"{where(b.s.file, b.s.sheet, header, rws, n)}: {_share(out / total, max_share)} of revenue "
+                f"({number(out)} of {number(total)}) is on {ids} account ID(s) that are not in "
+                f"the accounts table, e.g. {', '.join(_quoted(r[0]) for r in first)}. Are the "
+                f"IDs written the same way as in {self._at('accounts', 'account_id')}? Above "
+                f"{_share(max_share)} of revenue on unknown accounts the load is refused "
+                "(setting unknown_revenue_max_share).",
+                offending=offending,
+                **b.loc(header, rws, n),
+            ),
+        )
+        return "refused"
 
     def amount_lines(self) -> None:
         """Revenue lines and deals: negative amounts, then products missing from the list."""
@@ -231,8 +375,38 @@ class Rules:
                 [t, c, b.s.file, b.s.sheet, h]
                 for t, b in self.builders.items()
                 for c, h in b.tm.columns.items()
-            ],
+            ]
+            + self.derived_columns,
         )
+
+
+def deal_owner_sql(opportunities: str) -> str:
+    """SQL (account_id, owner): the owner of each account's most recent won deal, else of its
+    most recent deal (by close date; undated deals last, ties by owner name). The one rule for
+    accounts whose owner sits only on their deals."""
+    return f"""
+    SELECT account_id, owner FROM (
+        SELECT account_id, trim(owner) AS owner,
+            row_number() OVER (
+                PARTITION BY account_id
+                ORDER BY coalesce(is_won, false) DESC, close_date DESC NULLS LAST, trim(owner)
+            ) AS n
+        FROM {opportunities} WHERE nullif(trim(owner), '') IS NOT NULL
+    ) WHERE n = 1
+    """
+
+
+def _share(x: float, limit: float | None = None) -> str:
+    """0.025 -> '2.5%', 1.0 -> '100%': one decimal where it says something, more when needed
+    to tell a share above `limit` from the limit itself (2.004% is not "2%")."""
+    digits = 1
+    while limit is not None and digits < 4 and f"{x:.{digits + 2}f}" == f"{limit:.{digits + 2}f}":
+        digits += 1
+    return f"{x * 100:.{digits}f}".rstrip("0").removesuffix(".") + "%"
+
+
+def _quoted(v: object) -> str:
+    return '"' + str(v) + '"'
 
 
 def apply_rules(
@@ -241,23 +415,33 @@ def apply_rules(
     builders: dict[str, TableBuilder],
     report: Report,
     counts: dict[str, int],
+    max_unknown_share: float,
 ) -> None:
     """Row rules and cross-table checks; writes the final tables and _meta/_columns into `out`
-    and their row counts into `counts`."""
+    and their row counts into `counts`. More than `max_unknown_share` of revenue on accounts
+    missing from the accounts table refuses the load."""
     rules = Rules(con, out, builders, report)
     for t in builders:
         rules.skip_keyless(t)
     for t in builders:
         counts[t] = rules.finish_table(t)
-    if "accounts" in builders:
-        rules.unknown_accounts()
+    derived = "accounts" not in builders
+    if derived:  # first in the counts, as an accounts table would be
+        kept = dict(counts)
+        counts.clear()
+        counts["accounts"] = rules.derive_accounts()
+        counts.update(kept)
+    rules.owners_from_deals(derived)
     if "opportunities" in builders and rules.no_revenue_at_all():
         return
-    rules.amount_lines()
     source = "revenue"
     if "revenue" not in builders:
         counts["revenue"] = rules.revenue_from_opportunities()
         source = "opportunities"
+    refused = rules.unknown_accounts(max_unknown_share)
+    rules.amount_lines()
+    if refused:
+        return
     as_of = None
     if "revenue" in counts:
         as_of = fetch(con, f"SELECT max(date) FROM {rules.final('revenue')}")[0][0]

@@ -40,10 +40,19 @@ def looks_like(head: bytes) -> str:
 
 
 def _is_binary(chunk: bytes) -> bool:
-    if b"\x00" in chunk:
+    """Binary data, not text with a few stray NULs: more than one byte in ten is NUL (also
+    UTF-16 without a byte-order mark, which is refused as before), or more than one in a
+    hundred is another control character. Stray NULs and control characters in text are
+    removed from the cells they sit in, with a warning."""
+    if chunk.count(b"\x00") * 10 > len(chunk):
         return True
-    control = sum(chunk.count(bytes([b])) for b in (*range(0, 9), *range(14, 32)) if b != 27)
+    control = sum(chunk.count(bytes([b])) for b in (*range(1, 9), *range(14, 32)) if b != 27)
     return control > max(2, len(chunk) // 100)
+
+
+# every byte but the control characters (C0 except tab/LF/CR, and DEL): what is left after
+# deleting these is the control characters of a chunk (bytes.translate runs at memory speed)
+_NOT_CONTROL = bytes(b for b in range(256) if (b > 31 or b in (9, 10, 13)) and b != 127)
 
 
 KIND_WORDS = {
@@ -198,6 +207,7 @@ class TextInfo:
     duckdb_encoding: str  # what DuckDB is told
     blank_offsets: list[int]  # byte offsets (in `path`) of blank lines before the content end
     many_blanks: bool
+    control: bool = False  # a control character or NUL somewhere in the text (cleaned later)
 
 
 def scan_text(path: Path, name: str, head: bytes, tmpdir: str) -> TextInfo:
@@ -270,15 +280,13 @@ def _scan_utf8(path: Path, name: str, encoding: str, validate: bool = True) -> T
     content_end = -1
     offset = 0
     prev = b""
-    binary_checked = False
+    control = False
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             if validate and not (chunk.isascii() and not dec.getstate()[0]):
                 dec.decode(chunk)  # (pure ASCII with nothing pending is valid UTF-8)
-            if not binary_checked:
-                binary_checked = True
-                if b"\x00" in chunk:
-                    raise _binary(name)
+            if not control and chunk.translate(None, _NOT_CONTROL):
+                control = True
             buf = prev + chunk
             base = offset - len(prev)
             if not many:
@@ -299,7 +307,7 @@ def _scan_utf8(path: Path, name: str, encoding: str, validate: bool = True) -> T
     if content_end < 0 or (encoding == "utf-8-sig" and content_end <= 3):
         raise Refused("empty_file", f'file "{name}" contains no data (only blank lines)')
     blanks = [b for b in blanks if b < content_end]
-    return TextInfo(path, encoding, "utf-8", blanks, many)
+    return TextInfo(path, encoding, "utf-8", blanks, many, control)
 
 
 def guess_delimiter(path: Path) -> str:

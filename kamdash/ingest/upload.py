@@ -11,8 +11,10 @@ import tempfile
 from pathlib import Path
 
 from kamdash.ingest.contract import TABLES
-from kamdash.ingest.mapping import Mapping, TableMapping, remember
+from kamdash.ingest.mapping import Mapping, TableMapping, guess_columns, remember
+from kamdash.ingest.names import NearDuplicate
 from kamdash.ingest.report import Report
+from kamdash.ingest.staging import SourceSheet
 
 NONE = "(none)"
 
@@ -43,16 +45,34 @@ def remove_uploads(d: Path | None) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def mapping_sections(mapping: Mapping, choices: dict[str, dict[str, str]]) -> dict:
+def columns_for(table: str, sheet: SourceSheet, tm: TableMapping | None) -> dict[str, str]:
+    """The columns offered for `table` read from `sheet`: the current mapping when it is that
+    sheet, else what name matching finds in the newly chosen one (never all "(none)")."""
+    if tm is not None and tm.source == (sheet.sheet or sheet.file):
+        return dict(tm.columns)
+    return guess_columns(table, sheet.headers)
+
+
+def mapping_sections(
+    mapping: Mapping,
+    choices: dict[str, dict[str, str]],
+    merges: list[NearDuplicate] | None = None,
+) -> dict:
     """Mapping-file sections from what the user chose on the page.
 
     `choices[table]` holds `source` (sheet or file name) and canonical column -> source header
-    (NONE for "not in this extract")."""
-    out = {}
+    (NONE for "not in this extract"). `merges` are the near-duplicate names the user ticked;
+    they join the merges already in force as the `merge` section."""
+    out: dict = {}
     for table, chosen in choices.items():
         if table not in TABLES or not chosen.get("source") or chosen["source"] == NONE:
             continue
         out[table] = {k: v for k, v in chosen.items() if v and v != NONE}
+    merge = {k: dict(v) for k, v in mapping.merges.items()}
+    for d in merges or []:
+        merge.setdefault(d.kind, {})[d.variant] = d.canonical
+    if merge:
+        out["merge"] = merge
     return out
 
 

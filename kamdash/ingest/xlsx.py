@@ -20,11 +20,23 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pac
 import python_calamine as pc
 
 from kamdash.core.db import quote_ident, scalar
 from kamdash.ingest.sniff import refuse_unless_zip
-from kamdash.ingest.staging import Refused, SourceSheet, TableCounter, cell_text, unique_headers
+from kamdash.ingest.staging import (
+    MAX_COLUMNS,
+    Refused,
+    SourceSheet,
+    TableCounter,
+    cell_text,
+    finish_sheet,
+    helper_note,
+    is_helper_column,
+    too_wide,
+    unique_headers,
+)
 from kamdash.ingest.zipscan import SheetScan, check_zip, damaged
 
 HEADER_SCAN_ROWS = 20  # the header is looked for among the first rows of a sheet
@@ -50,7 +62,8 @@ def read_workbook(
                 continue
             if meta.typ != pc.SheetTypeEnum.WorkSheet:
                 continue
-            scan = scans.get(meta.name) or SheetScan()
+            # .xlsb / .ods are not pre-scanned: their text is always checked for control chars
+            scan = scans.get(meta.name) or SheetScan(control=ext not in (".xlsx", ".xlsm"))
             sheet = _read_sheet(wb, meta.name, name, scan, con, counter)
             if sheet is not None:
                 sheet.path = str(path)
@@ -103,7 +116,10 @@ def _read_sheet(
     merged = []
     with contextlib.suppress(Exception):
         merged = sheet_obj.merged_cell_ranges or []
-    return _load_grid(grid, name, sheet, con, counter, merged, scan.uncalculated)
+    width = max(map(len, grid), default=0)
+    if width > MAX_COLUMNS:  # .xlsb / .ods (the XML of .xlsx was measured before parsing)
+        raise too_wide(name, sheet, width)
+    return _load_grid(grid, name, sheet, con, counter, merged, scan)
 
 
 @contextlib.contextmanager
@@ -164,7 +180,7 @@ def _arrow_column(values: tuple) -> tuple[pa.Array, str]:
     if not types:
         return pa.nulls(len(vals), pa.string()), "VARCHAR"
     if types == {float} or types == {int, float}:
-        return pa.array(vals, pa.float64()), "DOUBLE"
+        return _numbers(pa.array(vals, pa.float64()))
     if types == {int}:
         return pa.array(vals, pa.int64()), "BIGINT"
     if types == {bool}:
@@ -183,6 +199,48 @@ def _arrow_column(values: tuple) -> tuple[pa.Array, str]:
     return pa.array([None if v is None else cell_text(v) for v in vals], pa.string()), "VARCHAR"
 
 
+# a whole double below 2^63 converts to BIGINT exactly (Excel keeps 15 significant digits, so
+# a 17-digit ID typed as a number is already rounded in the file; it is kept as stored)
+_EXACT = float(2**63)
+
+
+def _numbers(arr: pa.Array) -> tuple[pa.Array, str]:
+    """Number cells; whole numbers only (Excel stores every number as a double, so an ID
+    column comes as 100234.0) -> BIGINT, so the ID reads "100234" as text and joins the same
+    ID written as text elsewhere; amounts are read as numbers either way."""
+    valid = arr.drop_null()
+    if (
+        len(valid)
+        and pac.all(
+            pac.and_(pac.equal(pac.floor(valid), valid), pac.less(pac.abs(valid), _EXACT))
+        ).as_py()
+    ):
+        return arr.cast(pa.int64()), "BIGINT"
+    return arr, "DOUBLE"
+
+
+def _fill_down(grid: list[list[object]], merged: list, h: int, width: int) -> set[tuple[int, int]]:
+    """Group values written once in a cell merged down over their rows (a Salesforce formatted
+    report) are copied into every row of the merge, in the merge's first column only (a value
+    merged across columns is one value, not one per column). Returns the (spreadsheet row,
+    column) of the cells filled."""
+    filled = set()
+    for (r0, c0), (r1, _) in merged:
+        if r1 <= r0 or r0 <= h or c0 >= width or r0 >= len(grid) or c0 >= len(grid[r0]):
+            continue  # one row, or at / above the header
+        value = grid[r0][c0]
+        if value == "":
+            continue
+        for r in range(r0 + 1, min(r1 + 1, len(grid))):
+            row = grid[r]
+            if len(row) <= c0:
+                row.extend([""] * (c0 + 1 - len(row)))
+            if row[c0] == "":
+                row[c0] = value
+                filled.add((r + 1, c0))
+    return filled
+
+
 def _load_grid(
     grid: list[list[object]],
     name: str,
@@ -190,13 +248,15 @@ def _load_grid(
     con: duckdb.DuckDBPyConnection,
     counter: TableCounter,
     merged: list | None = None,
-    uncalculated: dict[tuple[int, int], str] | None = None,
+    scan: SheetScan | None = None,
 ) -> SourceSheet | None:
     """One sheet's cells (from A1, row-major) into a staging table; None when it is empty."""
+    scan = scan or SheetScan()
     h = _find_header(grid, merged)
     if h is None:
         return None
     width = max(map(len, grid))
+    filled = _fill_down(grid, merged or [], h, width)
     data = grid[h + 1 :]
     header = list(grid[h]) + [""] * (width - len(grid[h]))
     if data:
@@ -205,15 +265,50 @@ def _load_grid(
         cols = list(zip(*data, strict=True))
     else:
         cols = [()] * width
-    keep, arrays = [], []
+    keep, arrays, dropped = [], [], []
     for c in range(width):
+        if isinstance(header[c], str) and is_helper_column(header[c]):
+            dropped.append(header[c].strip())
+            continue
         arr, typ = _arrow_column(cols[c])
         if header[c] == "" and arr.null_count == len(arr):
             continue  # no header and no data: not a column
         keep.append(c)
         arrays.append((arr, typ))
+    del cols
     headers = unique_headers([header[c] for c in keep], keep)
-    row_numbers = pa.array(range(h + 2, h + 2 + len(data)), pa.int64())
+    target = _stage(con, counter, headers, arrays, h)
+    by_col = dict(zip(keep, headers, strict=True))
+    formulas: dict[str, list[tuple[int, str]]] = {}
+    for (r, c), text in sorted(scan.uncalculated.items()):
+        if r > h and c in by_col:
+            formulas.setdefault(by_col[c], []).append((r + 1, text))
+    out = SourceSheet(
+        file=name,
+        sheet=sheet,
+        table=target,
+        headers=headers,
+        header_row=h + 1,
+        n_rows=int(scalar(con, f"SELECT count(*) FROM {quote_ident(target)}")),
+        kind="xlsx",
+        uncalculated=formulas,
+        notes=helper_note(dropped),
+    )
+    filled_cells = {(r, by_col[c]) for r, c in filled if c in by_col}
+    finish_sheet(con, out, control=scan.control, filled=filled_cells)
+    return out
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    counter: TableCounter,
+    headers: list[str],
+    arrays: list[tuple[pa.Array, str]],
+    h: int,
+) -> str:
+    """The columns into a new staging table, fully empty rows left out; its name."""
+    n = len(arrays[0][0]) if arrays else 0
+    row_numbers = pa.array(range(h + 2, h + 2 + n), pa.int64())
     table = pa.Table.from_arrays([row_numbers] + [a for a, _ in arrays], names=["_row", *headers])
     empty = (
         " AND ".join(
@@ -234,19 +329,4 @@ def _load_grid(
         )
     finally:
         con.unregister(view)
-    n = scalar(con, f"SELECT count(*) FROM {quote_ident(target)}")
-    by_col = dict(zip(keep, headers, strict=True))
-    formulas: dict[str, list[tuple[int, str]]] = {}
-    for (r, c), text in sorted((uncalculated or {}).items()):
-        if r > h and c in by_col:
-            formulas.setdefault(by_col[c], []).append((r + 1, text))
-    return SourceSheet(
-        file=name,
-        sheet=sheet,
-        table=target,
-        headers=headers,
-        header_row=h + 1,
-        n_rows=int(n),
-        kind="xlsx",
-        uncalculated=formulas,
-    )
+    return target

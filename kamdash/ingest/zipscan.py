@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamdash.ingest.sniff import CHUNK
-from kamdash.ingest.staging import Refused, column_letter
+from kamdash.ingest.staging import MAX_COLUMNS, Refused, column_letter, too_wide
 
 # Decompression-bomb limits, checked on the ZIP central directory before parsing.
 MAX_UNCOMPRESSED = 2**30  # 1 GiB in total
@@ -121,6 +121,9 @@ class SheetScan:
     # MAX_CELLS / 1,000,000 columns, every cell below row MAX_CELLS / width
     rows: int = 0
     cols: int = 0
+    # a control character may be in a cell (raw, as "&#1;" or OOXML's "_x0001_" escape), here
+    # or in the shared strings: the staged text is then checked and cleaned
+    control: bool = False
 
 
 # A cell with a value: its start tag (not self-closing) not followed at once by its end tag.
@@ -128,6 +131,10 @@ _VALUED = rb'"[^>]*(?<!/)>(?!\s*</(?:\w+:)?c>)'
 # cells in columns AA and beyond, and cells below row 999,999: rare, so cheap to look for
 # r=" first (a fast literal search): cells in columns AA+, or one-letter cells in rows 1,000,000+
 _FAR_RE = re.compile(rb'r="(?:([A-Z]{2,3})([0-9]+)|([A-Z])([0-9]{7,}))' + _VALUED)
+_CONTROL_HINT = re.compile(
+    rb"_x00[01][0-9a-fA-F]_|_x007[fF]_|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|"
+    rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|127));"
+)
 _FORMULA_MARKS = (b"f>", b"<f ")  # </f>, <f>, </x:f>; <f t="shared" .../>
 _UNCALC_RE = re.compile(
     rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
@@ -178,6 +185,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
                 buf, tail = buf[:cut], buf[cut:]
             if not has_errors and b't="e"' in buf:
                 has_errors = True
+            if not scan.control and _CONTROL_HINT.search(buf):
+                scan.control = True
             for col, row, col1, row1 in _FAR_RE.findall(buf):
                 scan.rows = max(scan.rows, int(row or row1))
                 scan.cols = max(scan.cols, _col_number(col or col1))
@@ -218,6 +227,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
 def _scan_sheets(zf: zipfile.ZipFile, name: str) -> dict[str, SheetScan]:
     """Scan every sheet; refuse a missing sheet part or a used area over MAX_CELLS."""
     out: dict[str, SheetScan] = {}
+    shared = _shared_strings_control(zf)
     for sheet, member in _sheet_members(zf):
         if member is None:
             raise Refused(
@@ -227,6 +237,7 @@ def _scan_sheets(zf: zipfile.ZipFile, name: str) -> dict[str, SheetScan]:
                 sheet=sheet,
             )
         scan = _scan_sheet(zf, member)
+        scan.control = scan.control or shared
         if scan.rows * scan.cols > MAX_CELLS:
             raise Refused(
                 "sheet_too_large",
@@ -237,5 +248,21 @@ def _scan_sheets(zf: zipfile.ZipFile, name: str) -> dict[str, SheetScan]:
                 "one) and save it again",
                 sheet=sheet,
             )
+        if scan.cols > MAX_COLUMNS:  # (after the area: a stray far cell is said as such)
+            raise too_wide(name, sheet, scan.cols)
         out[sheet] = scan
     return out
+
+
+def _shared_strings_control(zf: zipfile.ZipFile) -> bool:
+    """Whether the shared strings (the text of most cells) may hold a control character."""
+    name = next((n for n in zf.NameToInfo if n.lower() == "xl/sharedstrings.xml"), None)
+    if name is None:
+        return False
+    tail = b""
+    with zf.open(name) as fh:
+        while chunk := fh.read(CHUNK):
+            if _CONTROL_HINT.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False

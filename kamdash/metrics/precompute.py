@@ -26,6 +26,7 @@ import time
 import duckdb
 
 from kamdash.core.db import has_table
+from kamdash.core.fmt import with_snapshot_currency
 from kamdash.core.periods import period_context, quarter_label
 from kamdash.core.settings import Settings
 from kamdash.metrics import whitespace
@@ -39,7 +40,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float
     took: dict[str, float] = {}
     if not has_table(con, "revenue"):
         return took
-    s = dataclasses.replace(settings, as_of=None)
+    # as the pages will ask: no as-of date, money in the snapshot's own currency
+    s = with_snapshot_currency(dataclasses.replace(settings, as_of=None), con)
     fy = int(s.fiscal_year_start_month)
 
     t = time.perf_counter()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, fields
 import duckdb
 
 from kamdash.core.db import columns, has_table, quote_ident, rows, scalar
+from kamdash.ingest.rules import deal_owner_sql
 
 # Filter field -> accounts column (owner comes from `account_owners_sql`, team through the
 # team table).
@@ -67,9 +68,10 @@ def account_owners_sql(con: duckdb.DuckDBPyConnection, ref: Callable[[str], str]
     """SQL (account_id, owner) of every account: the one account-owner rule of the filters.
 
     The owner is the accounts sheet's owner; when it is empty (a CRM export whose owners sit
-    only on deals), the owner of the account's most recent won opportunity, else of its most
-    recent opportunity (by close date; undated deals last, ties by owner name). `ref` maps a
-    canonical table name to its SQL name (the base tables, under a filtered cursor)."""
+    only on deals), `ingest.rules.deal_owner_sql` decides (the owner of the most recent won
+    deal, else of the most recent deal). A load fills `accounts.owner` by that rule already;
+    this covers snapshots published before it. `ref` maps a canonical table name to its SQL
+    name (the base tables, under a filtered cursor)."""
     if "owner" not in columns(con, "accounts"):
         return f"SELECT account_id, NULL::VARCHAR AS owner FROM {ref('accounts')}"
     own = f"SELECT account_id, nullif(trim(owner), '') AS owner FROM {ref('accounts')}"
@@ -80,15 +82,7 @@ def account_owners_sql(con: duckdb.DuckDBPyConnection, ref: Callable[[str], str]
         return own
     return f"""
     SELECT a.account_id, coalesce(nullif(trim(a.owner), ''), d.owner) AS owner
-    FROM {ref("accounts")} a
-    LEFT JOIN (
-        SELECT account_id, trim(owner) AS owner,
-            row_number() OVER (
-                PARTITION BY account_id
-                ORDER BY coalesce(is_won, false) DESC, close_date DESC NULLS LAST, trim(owner)
-            ) AS n
-        FROM {ref("opportunities")} WHERE nullif(trim(owner), '') IS NOT NULL
-    ) d ON d.account_id = a.account_id AND d.n = 1
+    FROM {ref("accounts")} a LEFT JOIN ({deal_owner_sql(ref("opportunities"))}) d USING (account_id)
     """
 
 

@@ -85,7 +85,8 @@ def prepare(
     `mapping_sections` is a mapping given in code (same shape as the TOML file), e.g. the
     choices a user made on the upload page; it wins over the mapping file. `progress(text,
     fraction)` is called as the load moves on. `max_bytes` overrides the readers' per-file size
-    limit (`readers.MAX_BYTES`). `settings` (default: the data dir's) are those the
+    limit (`readers.MAX_BYTES`). `settings` (default: the data dir's) are those the load
+    checks against (e.g. `unknown_revenue_max_share`, the reporting currency) and the
     precomputed aggregates are built for (`metrics.precompute`)."""
     step = progress or (lambda text, fraction: None)
     store = SnapshotStore(data_dir)
@@ -94,7 +95,8 @@ def prepare(
     sources = [(names[p], p) for p in paths]
     report = Report()
     sections = _sections(mapping_file, mapping_sections, report)
-    if sections is None:
+    settings = settings or _settings(store.data_dir, report)
+    if sections is None or settings is None:
         return PreparedLoad(report, sources)
     pending = store.begin()
     spill = tempfile.mkdtemp(prefix="kamdash-load-")
@@ -114,7 +116,7 @@ def prepare(
         db_path = str(pending.db_path).replace("'", "''")
         con.execute(f"ATTACH '{db_path}' AS out")
         try:
-            built, counts = build_canonical(con, mapping, "out")
+            built, counts = build_canonical(con, mapping, "out", settings)
             con.execute("CHECKPOINT out")
         finally:
             con.execute("DETACH out")
@@ -124,11 +126,19 @@ def prepare(
             pending.discard()
             return PreparedLoad(report, sources, mapping, counts)
         step("Precomputing the portfolio aggregates…", 0.9)
-        took = _precompute(
-            pending.db_path, settings or load_settings(data_dir=store.data_dir), report
-        )
+        took = _precompute(pending.db_path, settings, report)
         step("Checked.", 1.0)
         return PreparedLoad(report, sources, mapping, counts, pending, precompute_seconds=took)
+    except (duckdb.OutOfMemoryException, MemoryError):
+        # a refusal in plain words, never an allocation message or a traceback
+        pending.discard()
+        report.error(
+            "out_of_memory",
+            f"The extract does not fit in the memory a load may use ({LOAD_MEMORY_LIMIT}); "
+            "nothing was published. Remove unused columns or rows, or split it into smaller "
+            "files.",
+        )
+        return PreparedLoad(report, sources)
     except BaseException:
         pending.discard()
         raise
@@ -155,6 +165,15 @@ def _sections(
     return sections
 
 
+def _settings(data_dir: Path, report: Report) -> Settings | None:
+    """The data dir's settings; None (and an error in the report) when they cannot be read."""
+    try:
+        return load_settings(data_dir=data_dir)
+    except (ValueError, TypeError) as e:
+        report.error("settings", str(e))
+        return None
+
+
 def _read(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path],
@@ -176,6 +195,7 @@ def _read(
         for note in s.notes:
             loc = f'file "{s.file}", sheet "{s.sheet}"' if s.sheet else f'file "{s.file}"'
             report.info("reading", f"{loc}: {note}", file=s.file, sheet=s.sheet)
+        report.problems.extend(s.warnings)  # rows skipped or text cleaned while reading
     rows_read = sum(s.n_rows for s in sheets)
     step(f"Read {rows_read:,} rows from {len(sheets)} sheet(s); matching columns…", 0.5)
     return sheets
