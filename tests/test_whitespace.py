@@ -233,3 +233,12 @@ def test_reason_counts_have_thousands_separators():
     assert reason == (
         "no Technology peer of similar size; 1,852 of 2,578 portfolio accounts buy it; median $11k"
     )
+
+
+def test_grid_of_some_accounts_is_the_full_grid_cut_to_them():
+    ws = ws_mod.whitespace(db(), Settings())
+    ids = ["R1", "N1"]
+    for values in ("ttm", "potential", "pipeline"):
+        part, full = ws.grid(values, ids), ws.grid(values).reindex(ids)
+        assert part.equals(full), values
+    assert ws.pipeline_grid(ids).equals(ws.pipeline_grid().reindex(ids))

@@ -59,14 +59,21 @@ class Whitespace:
     quarter: int
     notes: list[str] = field(default_factory=list)
 
-    def grid(self, values: str = "ttm") -> pd.DataFrame:
-        """Account x product table of `values` (ttm, potential or pipeline), index account_id."""
-        g = self.cells.pivot(index="account_id", columns="product", values=values)
-        return g.reindex(columns=self.products)
+    def grid(self, values: str = "ttm", account_ids: list[str] | None = None) -> pd.DataFrame:
+        """Account x product table of `values` (ttm, potential or pipeline), index account_id;
+        only the rows of `account_ids` (in that order) when given: a page draws a few of
+        hundreds of thousands of cells, so they are picked before the pivot."""
+        cells = self.cells
+        if account_ids is not None:
+            cells = cells[cells["account_id"].isin(account_ids)]
+        g = cells.pivot(index="account_id", columns="product", values=values)
+        g = g.reindex(columns=self.products)
+        return g if account_ids is None else g.reindex(account_ids)
 
-    def pipeline_grid(self) -> pd.DataFrame:
+    def pipeline_grid(self, account_ids: list[str] | None = None) -> pd.DataFrame:
         """The open pipeline amount of each cell in pipeline (0: amounts unknown), NaN else."""
-        return self.grid("pipeline").where(self.grid("in_pipeline").eq(True))
+        amount = self.grid("pipeline", account_ids)
+        return amount.where(self.grid("in_pipeline", account_ids).eq(True))
 
     def ranked(self, n: int | None = None) -> pd.DataFrame:
         """The biggest opportunities: empty cells with potential > 0, by potential desc (ties:

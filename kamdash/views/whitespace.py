@@ -44,9 +44,9 @@ def account_grid(ws: Whitespace, industry: str | None, n: int) -> Grid:
     ids = list(rows["account_id"])
     return Grid(
         rows,
-        ws.grid("ttm").reindex(ids),
-        ws.grid("potential").reindex(ids),
-        ws.pipeline_grid().reindex(ids),
+        ws.grid("ttm", ids),
+        ws.grid("potential", ids),
+        ws.pipeline_grid(ids),
     )
 
 
