@@ -224,10 +224,12 @@ def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
 
 def nullable(values) -> pd.Series:
     """A float column as an object Series with None (not NaN) where undefined."""
-    idx = values.index if isinstance(values, pd.Series) else None
-    return pd.Series(
-        [None if v is None or pd.isna(v) else float(v) for v in values], index=idx, dtype=object
-    )
+    # column-wise: a Python loop over 27k accounts cost 20 ms per column on every page run
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    f = pd.to_numeric(s, errors="coerce").astype(float)
+    out = f.astype(object)
+    out[f.isna()] = None
+    return out
 
 
 def group_sql(con: duckdb.DuckDBPyConnection, by: str) -> str:

@@ -118,9 +118,8 @@ def account_share(
     df = frame(con, sql)
     for c in ("wallet", "share"):
         df[c] = nullable(df[c])
-    df["wallet_date"] = pd.Series(
-        [None if pd.isna(v) else pd.Timestamp(v).date() for v in df["wallet_date"]], dtype=object
-    )
+    d = pd.to_datetime(df["wallet_date"])
+    df["wallet_date"] = d.dt.date.astype(object).where(d.notna(), None)
     return df
 
 
