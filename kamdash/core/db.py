@@ -76,3 +76,16 @@ def unfiltered(con: duckdb.DuckDBPyConnection, table: str) -> str:
         [cat, table],
     )
     return f"{quote_ident(cat)}.main.{quote_ident(table)}" if n else table
+
+
+def numeric_columns(con: duckdb.DuckDBPyConnection, table: str, cols: list[str]) -> list[str]:
+    """The columns of `cols` that hold at least one number (one scan of `table`)."""
+    if not cols:
+        return []
+    counts = rows(
+        con,
+        "SELECT "
+        + ", ".join(f"count(TRY_CAST({quote_ident(c)} AS DOUBLE))" for c in cols)
+        + f" FROM {table}",
+    )[0]
+    return [c for c, n in zip(cols, counts, strict=True) if n]

@@ -28,7 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kamdash.core.db import columns, frame, has_table, quote_ident, rows
+from kamdash.core.db import columns, frame, has_table, numeric_columns, quote_ident, rows
 from kamdash.core.missing import Missing, require
 from kamdash.core.periods import as_of
 from kamdash.core.settings import Settings
@@ -57,15 +57,7 @@ def _dimensions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     """Weighted dimensions the qbr table has values for."""
     cols = set(columns(con, "qbr"))
     dims = [d for d, w in settings.qbr_weights.items() if w > 0 and d in cols]
-    if not dims:
-        return []
-    counts = rows(
-        con,
-        "SELECT "
-        + ", ".join(f"count(TRY_CAST({quote_ident(d)} AS DOUBLE))" for d in dims)
-        + " FROM qbr",
-    )[0]
-    return [d for d, n in zip(dims, counts, strict=True) if n]
+    return numeric_columns(con, "qbr", dims)
 
 
 def qbr_scores(

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from kamdash.core.db import columns, frame, has_table, quote_ident, rows, unfiltered
+from kamdash.core.db import columns, frame, has_table, numeric_columns, quote_ident, unfiltered
 from kamdash.core.missing import Missing, require
 from kamdash.core.periods import PeriodContext, period_context, ttm_bounds
 from kamdash.core.settings import Settings
@@ -129,15 +129,7 @@ def _sheet_criteria(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not has_table(con, "scores"):
         return []
     cols = list(dict.fromkeys(c for c in columns(con, "scores") if c != "account_id"))
-    if not cols:
-        return []
-    counts = rows(
-        con,
-        "SELECT "
-        + ", ".join(f"count(TRY_CAST({quote_ident(c)} AS DOUBLE))" for c in cols)
-        + " FROM scores",
-    )[0]
-    return [c for c, n in zip(cols, counts, strict=True) if n]
+    return numeric_columns(con, "scores", cols)
 
 
 def _portfolio_ttm(con: duckdb.DuckDBPyConnection, settings: Settings, qi: int) -> pd.Series:
