@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format sample bench clean
+.PHONY: run serve test lint format sample bench clean
 
 $(BIN)/python:
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python -m kamdash ensure-sample
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## Serve on the network (every interface) for a team: needs sign-in (README, Sign-in).
+serve: $(VENV)/.installed
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
 ## Lint, format check and the whole test suite (browser tests included).
 test: $(VENV)/.installed

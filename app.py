@@ -1,12 +1,17 @@
 """kamdash: navigation and the frame shared by every page (the pages: kamdash/navigation.py)."""
 
+from pathlib import Path
+
 import streamlit as st
 
+from kamdash import ui
 from kamdash.navigation import PAGES, PageSpec, default_page, sections
+from kamdash.store.access import Viewer
 
 st.set_page_config(
     page_title="kamdash",
-    page_icon=":material/insights:",
+    # a local file: a Material icon here is fetched from fonts.gstatic.com by every browser
+    page_icon=str(Path(__file__).parent / "kamdash" / "assets" / "favicon.png"),
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -21,8 +26,17 @@ def _page(spec: PageSpec) -> st.Page:
     )
 
 
-built = {spec: _page(spec) for spec in PAGES}
-pages = {section: [built[s] for s in specs] for section, specs in sections().items()}
+# who is looking decides which pages exist
+viewer = ui.admission()
+if not isinstance(viewer, Viewer):
+    # sign-in, no access or setup: every address resolves (no "page not found" for a deep
+    # link), no menu, and no page runs
+    st.navigation([_page(spec) for spec in PAGES], position="hidden")
+    viewer()
+    st.stop()
+allowed = tuple(spec for spec in PAGES if ui.may_open(spec, viewer))
+built = {spec: _page(spec) for spec in allowed}
+pages = {section: [built[s] for s in specs] for section, specs in sections(allowed).items()}
 home_spec = default_page()
 home = built[home_spec]
 
@@ -36,4 +50,4 @@ def _to_home() -> None:
 pages[home_spec.section].append(
     st.Page(_to_home, title=home_spec.title, url_path=home_spec.url_path, visibility="hidden")
 )
-st.navigation(pages).run()
+ui.run_safely(st.navigation(pages).run)

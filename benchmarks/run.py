@@ -452,6 +452,7 @@ def page_portfolio(con, s):
     view.headline(cur, s, ctx, q)
     view.tiers(cur, s, ctx, q)
     view.revenue_concentration(cur, s, ctx, q)
+    view.growth_goals(cur, s)
     view.attention(cur, s, q)
 
 
@@ -490,10 +491,22 @@ def page_qbr(con, s):
     """The account list of the filtered view, then the review of its largest account on an
     unfiltered cursor, as pages/qbr.py does."""
     from kamdash.views.account_review import account_qbr_data, pick_account, review_accounts
+    from kamdash.views.program import account_goal
 
     base, cur, ctx, q = _frame(con, s)
     ids = review_accounts(cur, s, q)["account_id"].tolist()
     account_qbr_data(con.cursor(), s, [pick_account(ids)], q)
+    account_goal(con.cursor(), s, pick_account(ids))
+
+
+def page_program(con, s):
+    """The KAM program page: the table by KAM and by team (views.program), and the trend."""
+    from kamdash.views import program as view
+
+    base, cur, ctx, q = _frame(con, s)
+    memo = view.Memo()
+    view.program_view(cur, s, ctx, q, memo=memo)
+    view.trend(cur, s, ctx, q, memo=memo)
 
 
 def page_definitions(con, s):
@@ -509,6 +522,7 @@ PAGES = {
     "Retention & wallet": page_retention,
     "Whitespace": page_whitespace,
     "QBR scorecard": page_qbr,
+    "KAM program": page_program,
     "Definitions": page_definitions,
 }
 

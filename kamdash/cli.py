@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
 
-from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, StoreError, default_data_dir
 
 SAMPLE_WORKBOOK = Path(__file__).resolve().parent.parent / "data" / "sample" / "kamdash_sample.xlsx"
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def _who() -> str | None:
+    """The OS user, recorded in the audit trail for what the CLI publishes or switches."""
+    try:
+        return getpass.getuser() or None
+    except Exception:  # noqa: BLE001 (no user name in this environment)
+        return None
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -24,7 +33,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    result = load_extract(paths, _data_dir(args), mapping_file=args.mapping)
+    result = load_extract(paths, _data_dir(args), mapping_file=args.mapping, uploaded_by=_who())
     print(result.report.text())
     if result.snapshot_id:
         counts = ", ".join(f"{t} {n:,}" for t, n in result.counts.items())
@@ -38,25 +47,39 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
-    snaps = SnapshotStore(_data_dir(args)).list()
+    store = SnapshotStore(_data_dir(args))
+    snaps = store.list()
     if not snaps:
         print(f"No snapshots in {_data_dir(args)}. Load one with: python -m kamdash load FILE")
         return 0
+    problems = []
     print(f"{'':2}{'id':<31} {'created (UTC)':<26} {'files':<40} rows")
     for m in snaps:
         files = ", ".join(f["name"] for f in m.get("files", []))
         total = sum(m.get("row_counts", {}).values())
         mark = "* " if m["current"] else "  "
-        print(f"{mark}{m['id']:<31} {m['created_at']:<26} {files[:40]:<40} {total:,}")
-    return 0
+        problem = store.verify(m["id"]) if args.verify else None
+        damaged = m["damaged"] or problem is not None
+        if problem:
+            problems.append(problem)
+        print(
+            f"{mark}{m['id']:<31} {m['created_at']:<26} {files[:40]:<40} {total:,}"
+            + ("  DAMAGED" if damaged else "")
+        )
+    for p in problems:
+        print(f"\n{p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_use(args: argparse.Namespace) -> int:
     try:
-        SnapshotStore(_data_dir(args)).use(args.snapshot_id)
+        SnapshotStore(_data_dir(args)).use(args.snapshot_id, by=_who())
     except SnapshotNotFound as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except StoreError as e:  # damaged, disk full, read-only data folder
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     print(f"Snapshot {args.snapshot_id} is now current.")
     return 0
 
@@ -69,13 +92,18 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
     store = SnapshotStore(_data_dir(args))
     try:
+        settings = load_settings(data_dir=store.data_dir)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
         con = store.open()
     except SnapshotNotFound as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
         cur = con.cursor()
-        settings = with_snapshot_currency(load_settings(data_dir=store.data_dir), cur)
+        settings = with_snapshot_currency(settings, cur)
         ctx = period_context(cur, settings)
         out = metrics_summary(cur, settings, by=args.by, ctx=ctx)
         if args.by is None:
@@ -118,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     sp = add("load", cmd_load, "Validate an extract and publish it as the current snapshot.")
     sp.add_argument("paths", nargs="+", help="one workbook, or several CSV files")
     sp.add_argument("--mapping", help="TOML mapping file (one section per table)")
-    add("snapshots", cmd_snapshots, "List published snapshots (* = current).")
+    sp = add("snapshots", cmd_snapshots, "List published snapshots (* = current).")
+    sp.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every snapshot's file against its checksum (reads them all)",
+    )
     sp = add("use", cmd_use, "Make an earlier snapshot current again.")
     sp.add_argument("snapshot_id")
     sp = add(
@@ -137,4 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     sp = add("qbr-deck", cmd_qbr_deck, "Write a QBR deck (PPTX) for an account or a KAM's book.")
     add_qbr_deck_arguments(sp)
     args = p.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except StoreError as e:  # a damaged snapshot, a full disk, a read-only data folder...
+        print(f"error: {e}", file=sys.stderr)
+        return 1

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import sys
 from pathlib import Path
 
-from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, default_data_dir
+from kamdash.core.errors import os_problem
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, StoreError, default_data_dir
 
 
 def add_qbr_deck_arguments(sp: argparse.ArgumentParser) -> None:
@@ -19,7 +21,8 @@ def add_qbr_deck_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument(
         "--hide-names",
         action="store_true",
-        help="replace account and contact names by neutral aliases (client-facing)",
+        help="replace account, contact and KAM names by neutral aliases (client-facing); the "
+        "aliases are the installation's, as in the app",
     )
     sp.add_argument("--quarter", help="quarter like 2026Q3 (default: the last complete one)")
 
@@ -31,7 +34,8 @@ def cmd_qbr_deck(args: argparse.Namespace) -> int:
     from kamdash.core.periods import quarter_label
     from kamdash.core.settings import load_settings
     from kamdash.present.aliases import Aliases
-    from kamdash.present.deck import qbr_deck
+    from kamdash.present.deck import book_heading, qbr_deck
+    from kamdash.store.filters import Filters
     from kamdash.views.account_review import DeckError, accounts_for, resolve_quarter
 
     data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
@@ -41,30 +45,45 @@ def cmd_qbr_deck(args: argparse.Namespace) -> int:
         return 2
     store = SnapshotStore(data_dir)
     try:
+        settings = load_settings(data_dir=store.data_dir)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
         con = store.open()
     except SnapshotNotFound as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except StoreError as e:  # damaged
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     try:
         cur = con.cursor()
-        settings = with_snapshot_currency(load_settings(data_dir=store.data_dir), cur)
+        settings = with_snapshot_currency(settings, cur)
         ids = accounts_for(cur, account=args.account, owner=args.owner)
         qi, _ = resolve_quarter(cur, settings, args.quarter)
-        aliases = Aliases.from_connection(cur) if args.hide_names else None
+        # hidden names: the installation's aliases, the same as the app's screens and files
+        aliases = Aliases.for_installation(cur, store.data_dir) if args.hide_names else None
         heading = None
-        if args.owner:
+        if args.owner:  # the book deck is titled for its KAM and how many accounts it holds
             owner = aliases.owner(args.owner) if aliases else args.owner
-            heading = f"Book of {owner}"
+            heading = book_heading(Filters(owners=(owner,)))
         data = qbr_deck(cur, settings, ids, quarter=qi, aliases=aliases, heading=heading)
     except DeckError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
         con.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(out)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        print(f"error: {os_problem(e, out, 'write the deck to', out.parent)}", file=sys.stderr)
+        return 1
     slides = len(Presentation(io.BytesIO(data)).slides)
     names = "" if args.hide_names else f" ({', '.join(ids[:5])}{'...' if len(ids) > 5 else ''})"
     print(

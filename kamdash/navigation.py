@@ -14,6 +14,7 @@ class PageSpec:
     url_path: str  # the page's address without the leading slash
     section: str
     default: bool = False  # also served at `/`
+    admin_only: bool = False  # absent from the menu and refused for anyone but an admin
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -36,16 +37,19 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "pages/whitespace.py", "Whitespace", ":material/grid_view:", "whitespace", "Portfolio"
     ),
+    PageSpec("pages/program.py", "KAM program", ":material/groups:", "program", "Portfolio"),
     PageSpec("pages/qbr.py", "QBR scorecard", ":material/person_pin:", "qbr", "Accounts"),
     PageSpec("pages/definitions.py", "Definitions", ":material/menu_book:", "definitions", "Data"),
-    PageSpec("pages/upload.py", "Upload", ":material/upload_file:", "upload", "Data"),
+    PageSpec(
+        "pages/upload.py", "Upload", ":material/upload_file:", "upload", "Data", admin_only=True
+    ),
 )
 
 
-def sections() -> dict[str, list[PageSpec]]:
-    """The pages grouped by menu section, sections and pages in registry order."""
+def sections(pages: tuple[PageSpec, ...] = PAGES) -> dict[str, list[PageSpec]]:
+    """`pages` grouped by menu section, sections and pages in registry order."""
     out: dict[str, list[PageSpec]] = {}
-    for p in PAGES:
+    for p in pages:
         out.setdefault(p.section, []).append(p)
     return out
 

@@ -18,8 +18,12 @@ Stories a revenue leader would recognise, built in on purpose:
   accounts, churned accounts (revenue stops part way), two win-backs (churn, then come back),
   new logos in the last year, lost product lines, and a handful of credit notes;
 - single-threaded accounts (at most one contact with strength >= 3), big ones included;
+- reporting lines (who reports to whom) at the Tier 1 and 2 accounts, and a big Tier 1
+  account whose only executive contact is a detractor;
 - stale account plans (Tier 1 plans last updated more than six months ago);
 - three accounts whose assigned tier disagrees with the tier their scores suggest;
+- growth goals for this fiscal year (most Tier 1 and 2 accounts; a few set per quarter, the
+  rest none): one KAM ahead of goal, the drifting KAM behind with thin pipeline;
 - one KAM whose book is drifting: QBR scores falling quarter by quarter into red, thin
   pipeline, stale plans.
 """
@@ -93,6 +97,7 @@ HEADERS: dict[str, list[tuple[str, str | None]]] = {
         ("Sentiment", "sentiment"),
         ("Relationship Strength", "strength"),
         ("Last Contact Date", "last_contact"),
+        ("Reports To", "reports_to"),
         ("Email", None),
     ],
     "opportunities": [
@@ -127,6 +132,12 @@ HEADERS: dict[str, list[tuple[str, str | None]]] = {
         ("Team", "team"),
         ("Email", None),
     ],
+    "targets": [
+        ("Account ID", "account_id"),
+        ("Period", "period"),
+        ("Revenue Target", "target"),
+        ("Set By", None),
+    ],
 }
 
 # Sheet names of the workbook (CSV files are named <table>.csv).
@@ -140,6 +151,7 @@ SHEETS = {
     "qbr": "QBR",
     "products": "Products",
     "team": "Team",
+    "targets": "Targets",
 }
 
 DATE_COLUMNS = {
@@ -184,6 +196,7 @@ KAMS = [
     ("Rafael Costa", "Latin America", "LATAM", "Mei Lin Tan"),
 ]
 DRIFTING_KAM = "Lukas Becker"
+AHEAD_KAM = "Olivia Chen"  # ahead of the growth goals set for this fiscal year
 
 INDUSTRIES = {
     "Manufacturing": ["Industries", "Manufacturing", "Components", "Machinery", "Engineering"],
@@ -914,7 +927,7 @@ def _build(sim: dict, seed: int, with_revenue: bool = True) -> dict[str, pd.Data
     tables["stakeholders"] = _frame("stakeholders", stakeholders)
     tables["opportunities"] = _frame("opportunities", op)
     tables["qbr"] = _frame("qbr", qb)
-    return {**tables, **_reference_tables(b)}
+    return {**tables, **_reference_tables(b), "targets": _frame("targets", _targets(b, seed))}
 
 
 def _reference_tables(b: _Book) -> dict[str, pd.DataFrame]:
@@ -1015,7 +1028,56 @@ def _stakeholders(b: _Book) -> dict[str, list]:
         for row in rows:
             for key, val in zip(STAKEHOLDER_KEYS, _contact(b, i, row, health), strict=True):
                 st_rows[key].append(val)
+    st_rows["reports_to"] = _reporting_lines(b, st_rows)
+    _hostile_executive(b, st_rows, single)
     return st_rows
+
+
+def _reporting_lines(b: _Book, st: dict[str, list]) -> list[str | None]:
+    """Whom each contact of a key account (Tier 1 and 2) reports to, by name, from the levels
+    alone (no random draw, so the other tables are unchanged): the other executives report to
+    the first one, managers to the executives in turn, users to the managers in turn (to an
+    executive where no manager is mapped). Tier 3 contacts have none recorded."""
+    tier = dict(zip(b.acc["ids"], b.acc["tier"], strict=True))
+    by_account: dict[str, list[int]] = {}
+    for k, a in enumerate(st["account_id"]):
+        by_account.setdefault(a, []).append(k)
+    out: list[str | None] = [None] * len(st["account_id"])
+    for a, ks in by_account.items():
+        if tier[a] == 3:
+            continue
+        execs, managers, users = (
+            [k for k in ks if st["level"][k] == lv] for lv in ("Executive", "Manager", "User")
+        )
+        for k in execs[1:]:
+            out[k] = st["name"][execs[0]]
+        for j, k in enumerate(managers):
+            if execs:
+                out[k] = st["name"][execs[j % len(execs)]]
+        above = managers or execs
+        for j, k in enumerate(users):
+            if above:
+                out[k] = st["name"][above[j % len(above)]]
+    return out
+
+
+def _hostile_executive(b: _Book, st: dict[str, list], single: set[int]) -> None:
+    """The story of a big Tier 1 account whose only executive contact is a detractor (strong
+    enough to count as executive access, but hostile): the largest multithreaded Tier 1
+    account after the top two with exactly one executive contact."""
+    tier, order, ids = b.acc["tier"], b.acc["order_by_ttm"], b.acc["ids"]
+    for i in [i for i in order if tier[i] == 1][2:]:
+        if i in single:
+            continue
+        execs = [
+            k
+            for k, (a, lv) in enumerate(zip(st["account_id"], st["level"], strict=True))
+            if a == ids[i] and lv == "Executive"
+        ]
+        if len(execs) == 1:
+            st["sentiment"][execs[0]] = "Detractor"
+            st["strength"][execs[0]] = max(st["strength"][execs[0]], 3)
+            return
 
 
 def _people(b: _Book, i: int, k: int, health: float) -> list[list]:
@@ -1247,6 +1309,53 @@ def _account_qbrs(b: _Book, i: int, plan_days: int | None, pipe_i: float, qb: di
         ):
             qb[key].append(val)
     return last
+
+
+def _targets(b: _Book, seed: int) -> dict[str, list]:
+    """Revenue targets for the fiscal year of the last revenue date (January start): a Tier 1 or
+    2 account with revenue this year gets one, except every eighth Tier 2 account; every fifth
+    Tier 1 account's is set per quarter (the four add up to the year). Each is its projected
+    revenue (revenue to date scaled to the whole year) over a factor, rounded: the ahead KAM's
+    goals are below their run rate, the drifting KAM's well above it. A generator of its own,
+    so the other tables are unchanged."""
+    rng, _ = _rngs(seed, 8)
+    rev, sim = b.sim["rev"], b.sim
+    as_of = rev["date"].max()
+    year = int(str(as_of)[:4])
+    start = np.datetime64(f"{year}-01-01", "D")
+    days = int((np.datetime64(f"{year + 1}-01-01", "D") - start).astype(int))
+    elapsed = int((as_of - start).astype(int)) + 1
+    ytd = rev["date"] >= start
+    fytd = np.bincount(rev["acc"][ytd], weights=rev["amount"][ytd], minlength=sim["n"])
+    tier, owner, order = b.acc["tier"], b.acc["owner"], b.acc["order_by_ttm"]
+    ahead = b.kam_names.index(AHEAD_KAM) if AHEAD_KAM in b.kam_names else -1
+    season = [float(SEASON[3 * k : 3 * k + 3].sum()) for k in range(4)]
+    out: dict[str, list] = {"account_id": [], "period": [], "target": [], "Set By": []}
+    t1 = t2 = 0
+    for i in order.tolist():
+        if tier[i] == 3 or fytd[i] <= 0 or sim["ttm"][i] <= 0:
+            continue
+        t1 += tier[i] == 1
+        t2 += tier[i] == 2
+        if tier[i] == 2 and t2 % 8 == 0:
+            continue  # no goal set
+        # projected revenue / target: above 1 ahead of goal, below 1 behind it
+        lo, hi = (1.08, 1.18) if owner[i] == ahead else (0.92, 1.06)
+        if owner[i] == b.drifting:
+            lo, hi = 0.72, 0.82
+        target = max(5_000.0, round(fytd[i] * days / elapsed / rng.uniform(lo, hi), -3))
+        who = b.acc["kams"][owner[i]][3]  # the KAM's manager sets the goal
+        if tier[i] == 1 and t1 % 5 == 0:
+            parts = [round(target * w / sum(season), -2) for w in season[:3]]
+            rows = [(f"{year}Q{k + 1}", v) for k, v in enumerate([*parts, target - sum(parts)])]
+        else:
+            rows = [(f"FY{year}", target)]
+        for period, value in rows:
+            out["account_id"].append(b.acc["ids"][i])
+            out["period"].append(period)
+            out["target"].append(int(value))
+            out["Set By"].append(who)
+    return out
 
 
 def _wallet(b: _Book) -> dict[str, list]:

@@ -16,7 +16,8 @@ for d in view.definitions(s):
         st.caption("Settings: " + fmt.md(d.settings))
 
 st.subheader("Settings in force")
-st.table(view.settings_table(s), border="horizontal", hide_index=True)
+# st.table renders Markdown in its cells: file and sheet names, settings text escaped
+st.table(view.settings_table(s).map(fmt.md), border="horizontal", hide_index=True)
 st.caption(
     "Change them in `settings.toml` in the data directory (or the file named by "
     "`KAMDASH_SETTINGS`); unknown keys are refused."
@@ -46,7 +47,7 @@ st.markdown(
     + ", ".join(f"{fmt.md(name)} ({mb:.1f} MB)" for name, mb in snap.files)
     + (f" · uploaded by {fmt.md(snap.uploaded_by)}" if snap.uploaded_by else "")
 )
-st.table(snap.tables, border="horizontal", hide_index=True)
+st.table(snap.tables.map(fmt.md), border="horizontal", hide_index=True)
 st.caption(snap.precomputed)
 if snap.absent:
     st.caption("Not in this extract: " + ", ".join(snap.absent) + ". Views that need them say so.")

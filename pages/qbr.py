@@ -8,16 +8,19 @@ import streamlit as st
 
 from kamdash import ui
 from kamdash.core import fmt
+from kamdash.metrics.definitions import BY_KEY
 from kamdash.present import figures
-from kamdash.present.deck import deck_filename, qbr_deck
+from kamdash.present.deck import book_heading, deck_filename, deck_title, qbr_deck
 from kamdash.views.account_review import (
     AccountQbrData,
     DeckError,
     account_qbr_data,
+    find_account,
     pick_account,
     review_accounts,
     step_account,
 )
+from kamdash.views.program import account_goal, coverage_text
 
 # Not a widget key: widget state is dropped when another page runs, this is kept for the session.
 REMEMBERED = "qbr_account"
@@ -52,9 +55,13 @@ def _label(a):
 
 def picker() -> str:
     """The account picker (with previous / next in presentation mode); the chosen account."""
-    st.session_state["account"] = pick_account(
-        ids, st.query_params.get("account"), st.session_state.get(REMEMBERED)
-    )
+    asked = st.query_params.get("account")
+    if asked and find_account(ids, asked) is None:
+        st.warning(
+            fmt.md(f'"{asked}" is not in your book or not in the filters in the sidebar.'),
+            icon=":material/lock:",
+        )
+    st.session_state["account"] = pick_account(ids, asked, st.session_state.get(REMEMBERED))
     where = st
     if f.present:
         prev_col, where, next_col = st.columns([1, 4, 1], vertical_alignment="center")
@@ -98,7 +105,7 @@ def header(d: AccountQbrData) -> None:
         bits.append(f":{RAG_BADGE[d.rag]}-badge[QBR {fmt.RAG_LABELS[d.rag]}]")
     badges.markdown(" ".join(bits))
     meta = [
-        f"KAM **{fmt.md(d.owner)}**" if d.owner else None,
+        f"KAM **{fmt.md(f.owner(d.owner))}**" if d.owner else None,
         fmt.md(d.region) if d.region else None,
         fmt.md(d.industry) if d.industry else None,
         f"as of **{f.quarter_label()}**",
@@ -117,6 +124,9 @@ def headline(d: AccountQbrData) -> None:
         fmt.score(last.get("score")),
         None if trend is None else f"{trend:+.1f}",
         delta_description=None if trend is None else "vs prior",
+        # a change that reads "+0.0" gets no arrow and no colour
+        delta_arrow="off" if fmt.reads_as_zero(f"{trend or 0:+.1f}") else "auto",
+        delta_color="off" if fmt.reads_as_zero(f"{trend or 0:+.1f}") else "normal",
         border=True,
         help=f"Weighted mean of the 1–5 dimensions; green ≥ {d.rag_green_min:g}, "
         f"amber ≥ {d.rag_amber_min:g}, red below.",
@@ -157,6 +167,33 @@ def headline(d: AccountQbrData) -> None:
         ui.missing(d.share)
 
 
+def growth_goal(account_id: str) -> None:
+    """One line: the account's growth goal for the fiscal year to date (`views.program`)."""
+    cur = f.cursor()
+    try:
+        g = account_goal(cur, s, account_id)
+    finally:
+        cur.close()
+    if ui.is_missing(g):
+        ui.missing(g)
+    elif g.target is None:
+        st.caption(f"No growth goal set for this account in {g.year}.")
+    else:
+        pipeline = ""
+        if g.pipeline == 0:
+            pipeline = " · no pipeline closing this FY"
+        elif g.pipeline is not None:
+            cover = coverage_text(g.coverage, False)
+            pipeline = f" · pipeline this FY {f.money(g.pipeline)} ({cover} the gap)"
+        rest = "goal met" if g.goal_met else f"gap {f.money(g.gap)}{pipeline}"
+        st.markdown(
+            f"**Growth goal {g.year}**: {f.money(g.fytd)} of {f.money(g.target)} to "
+            f"{fmt.day(g.as_of)}, **{fmt.pct(g.attainment)}** attained · projected "
+            f"{fmt.pct(g.projected_attainment)} · {rest}",
+            help=f"{BY_KEY['attainment'].text} {BY_KEY['projection'].text}",
+        )
+
+
 def qbr_trend(d: AccountQbrData) -> None:
     st.subheader("QBR scores over the last reviews")
     last = d.qbr_trend
@@ -174,7 +211,7 @@ def qbr_trend(d: AccountQbrData) -> None:
         r = d.latest
         st.markdown(f"**Latest QBR** · {r['date']:%d %b %Y}")
         for dim in d.dimensions:
-            st.markdown(f"- {dim.replace('_', ' ').capitalize()}: **{fmt.score(r[dim])}**")
+            st.markdown(f"- {fmt.md(dim.replace('_', ' ').capitalize())}: **{fmt.score(r[dim])}**")
         if not fmt.is_missing(r["commitments_due"]) and r["commitments_due"]:
             st.markdown(
                 f"- Commitments: **{int(r['commitments_done'] or 0)} of "
@@ -191,18 +228,49 @@ def contacts_table(d: AccountQbrData) -> None:
     with st.expander(f"Contacts ({len(ct)})", expanded=len(ct) <= 8 and not f.present):
         ui.table(
             {
-                "Name": [f.names.contact(n) for n in ct["name"]],
-                "Title": [f.text(t) for t in ct["title"]],
-                "Level": list(ct["level"]),
-                "Sentiment": list(ct["sentiment"]),
-                "Strength": list(ct["strength"]),
-                "Influence": list(ct["influence"]),
-                "Last contact": list(ct["last_contact"]),
-                "Days since": list(ct["days_since_contact"]),
+                "Account ID": d.account_id,
+                "Name": ct["name"].tolist(),
+                "Title": ct["title"].tolist(),
+                "Level": ct["level"].tolist(),
+                "Sentiment": ct["sentiment"].tolist(),
+                "Strength": ct["strength"].tolist(),
+                "Influence": ct["influence"].tolist(),
+                "Last contact": ct["last_contact"].tolist(),
+                "Days since": ct["days_since_contact"].tolist(),
             },
             "Contacts",
             names=f.names,
+            formats={"Strength": "integer", "Influence": "integer", "Days since": "integer"},
             width="stretch",
+        )
+
+
+def relationship_map(d: AccountQbrData) -> None:
+    """Who is who in the buying organisation: the map, and its gaps in plain sentences beside
+    it (a Missing says what the extract lacks)."""
+    st.subheader("Relationship map")
+    m = d.relationship_map
+    if m is None or ui.is_missing(m):
+        ui.missing(m or "no stakeholder sheet in this extract: relationship map not shown")
+        return
+    left, right = st.columns([5, 2])
+    with left:
+        ui.plot(figures.relationship_map(m, f.names), key="relationship_map")
+    with right:
+        st.markdown("**Gaps**")
+        if m.gaps:
+            st.markdown("\n".join(f"- {fmt.md(g.text)}" for g in m.gaps))
+        else:
+            st.markdown(
+                "No gap: executive access, and an active relationship in every buying role and "
+                "level."
+            )
+        for n in m.notes:
+            st.caption(fmt.md(n))
+        st.caption(
+            "Colour: sentiment · size: relationship strength (1–5) · line: reports to · faded: "
+            f"no contact for more than {s.contact_stale_days} days. Hover a contact for its "
+            "title, role and last contact; every contact is listed under Contacts."
         )
 
 
@@ -211,6 +279,7 @@ def stakeholders(d: AccountQbrData) -> None:
     r = d.relationship
     if ui.is_missing(r):
         ui.missing(r)
+        relationship_map(d)
         return
     if int(r["mapped"]) == 0:
         st.warning(
@@ -234,6 +303,7 @@ def stakeholders(d: AccountQbrData) -> None:
             "has no sponsor.",
             icon=":material/warning:",
         )
+    relationship_map(d)
     contacts_table(d)
 
 
@@ -275,24 +345,36 @@ def pipeline(d: AccountQbrData) -> None:
     if len(op):
         ui.table(
             {
-                "Product": list(op["product"]),
-                "Amount": ["unknown" if fmt.is_missing(v) else f.money(v) for v in op["amount"]],
-                "Stage": list(op["stage"]),
-                "Close": ["" if fmt.is_missing(x) else f"{x:%b %Y}" for x in op["close_date"]],
+                "Account ID": d.account_id,
+                "Product": op["product"].tolist(),
+                "Business unit": op["business_unit"].tolist(),
+                "Amount": op["amount"].tolist(),
+                "Stage": op["stage"].tolist(),
+                "Close": op["close_date"].tolist(),
             },
             "Open pipeline",
             names=f.names,
+            formats={"Amount": "money"},
+            currency=f.currency,
+            screen_hide=(ui.ACCOUNT_ID, "Business unit"),
             width="stretch",
             height=min(36 * (len(op) + 1) + 2, 230),
+            column_config={"Close": st.column_config.DateColumn(format="MMM YYYY")},
         )
 
 
-def _deck(account_ids, quarter: int, heading=None):
+def _deck(account_ids, quarter: int, heading=None, total=None):
     hidden = f.names if f.anonymous else None
 
     def build():
         return qbr_deck(
-            f.cursor(), s, account_ids, quarter=quarter, aliases=hidden, heading=heading
+            f.cursor(),
+            s,
+            account_ids,
+            quarter=quarter,
+            aliases=hidden,
+            heading=heading,
+            total=total,
         )
 
     return build
@@ -301,11 +383,10 @@ def _deck(account_ids, quarter: int, heading=None):
 def decks(d: AccountQbrData) -> None:
     """This account's deck and the filtered book's (the DECK_MAX largest)."""
     st.subheader("QBR deck")
-    owners = list(f.filters.owners)
     book = ids[:DECK_MAX]
-    book_label = (
-        f"Book of {owners[0]}" if len(owners) == 1 else f"{len(ids)} accounts in these filters"
-    )
+    # named for the filters that made it and what it holds: "Tier 1 · EMEA · 12 accounts"
+    heading = book_heading(f.filters, f.owner)
+    book_title = f.text(deck_title(heading, len(book), len(ids)))
     c1, c2 = st.columns(2)
     c1.download_button(
         "Download QBR deck (PPTX)",
@@ -317,19 +398,20 @@ def decks(d: AccountQbrData) -> None:
         icon=":material/slideshow:",
         width="stretch",
         help="This account's QBR deck for the quarter: title, scorecard, trends, relationships, "
-        "whitespace, commitments" + (" (names hidden)." if f.anonymous else "."),
+        "whitespace, commitments; a section the extract cannot feed is left out and named in "
+        "one closing line" + (" (names hidden)." if f.anonymous else "."),
     )
     c2.download_button(
         f"Download the book's decks (PPTX, {len(book)} accounts)",
-        _deck(book, d.quarter, book_label),
-        file_name=deck_filename(f.text(book_label), d.quarter_label),
+        _deck(book, d.quarter, heading, len(ids)),
+        file_name=deck_filename(book_title, d.quarter_label),
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="deck_book",
         on_click="ignore",
         icon=":material/library_books:",
         width="stretch",
-        help="One deck for every account in the sidebar filters (largest TTM first), with an "
-        "overview slide. Set the KAM filter for one KAM's book.",
+        help=f"{book_title}: one deck for the accounts in the sidebar filters (largest TTM "
+        "first), with an overview slide. Set the KAM filter for one KAM's book.",
     )
     note = "Decks are built when you click (a few seconds per ten accounts)."
     if len(ids) > DECK_MAX:
@@ -353,6 +435,7 @@ finally:
     cur.close()
 header(review)
 headline(review)
+growth_goal(review.account_id)
 qbr_trend(review)
 stakeholders(review)
 st.subheader("Whitespace and open pipeline")

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from kamdash import ui
-from kamdash.core import fmt
 from kamdash.present import figures
 from kamdash.views import retention as view
 
@@ -30,9 +29,11 @@ ui.plot(figures.retention_trend(ret, s.nrr_target), key="nrr_trend")
 if ret["nrr"].notna().sum() == 0:
     st.caption("NRR needs eight quarters of history (TTM now vs TTM a year before).")
 c1, c2 = st.columns([1, 1])
+dims = view.dimensions(f.con)
 by = c1.selectbox(
     "Split by",
-    view.dimensions(f.con),
+    dims,
+    index=dims.index(view.default_dimension(f.con, dims)),
     format_func=DIMENSIONS.get,
     key="ret_by",
     bind="query-params",
@@ -48,11 +49,31 @@ metric = c2.radio(
     persist_state="session",
 )
 grouped = view.by_group(f.con, s, ctx, q, by, metric)
-ui.plot(figures.retention_by_group(grouped.table, metric, DIMENSIONS[by].lower()), key="nrr_by")
+by_kam = by == "owner" and f.anonymous  # KAMs hideable
+table = grouped.table.assign(group=grouped.table["group"].map(f.owner)) if by_kam else grouped.table
+shown_as = f.owner if by_kam else str  # a group's name on the chart
+ui.plot(
+    figures.retention_by_group(
+        table,
+        metric,
+        DIMENSIONS[by].lower(),
+        order=[shown_as(g) for g in grouped.order],
+        accounts={shown_as(g): n for g, n in grouped.accounts.items()},
+        too_few=[shown_as(g) for g in grouped.too_few],
+    ),
+    key="nrr_by",
+)
+notes = ["n = the group's accounts active a year before (its NRR cohort)."]
+if grouped.too_few:
+    notes.append(
+        f"Groups of fewer than {grouped.min_accounts} accounts are drawn grey and dotted and "
+        "do not set the scale: too few accounts to compare."
+    )
 if grouped.groups > view.GROUPS_DRAWN:
-    st.caption(
+    notes.append(
         f"The {view.GROUPS_DRAWN} largest of {grouped.groups} groups by TTM revenue are drawn."
     )
+st.caption(" ".join(notes))
 
 st.subheader("Revenue bridge")
 c1, c2 = st.columns([1, 1])
@@ -96,16 +117,23 @@ else:
     top = b.movements
     if len(top):
         with st.expander(f"Largest movements (top {view.MOVEMENTS_SHOWN} accounts)"):
+            # the downloads hold every account of the bridge, largest movement first
+            moved = b.bridge.accounts.reset_index(drop=True)
+            every = dict(zip(*ui.account_names(f.con), strict=True))
             ui.table(
                 {
-                    "Account": f.labels(top["account_id"], top["account_name"]),
-                    "Start": [f.money(v) for v in top["start"]],
-                    "End": [f.money(v) for v in top["end"]],
-                    "Change": [fmt.signed_money(v, f.currency) for v in top["change"]],
-                    "Category": list(top["category"]),
+                    "Account ID": moved["account_id"],
+                    "Account": moved["account_id"].map(every).fillna(moved["account_id"]),
+                    "Start": moved["start"],
+                    "End": moved["end"],
+                    "Change": moved["change"],
+                    "Category": moved["category"],
                 },
                 "Largest movements",
                 names=f.names,
+                rows=len(top),
+                formats={"Start": "money", "End": "money", "Change": "signed_money"},
+                currency=f.currency,
                 width="stretch",
             )
 

@@ -10,9 +10,12 @@ from kamdash.ingest import upload
 from kamdash.ingest.contract import TABLES
 from kamdash.store.diff import diff_snapshots
 from kamdash.store.load import prepare
-from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore
+from kamdash.store.snapshots import SnapshotNotFound, SnapshotStore, StoreError, expired_message
 
 ui.leave_pages_dir_mode()
+viewer = ui.viewer()
+ui.require_admin(viewer)
+actor = viewer.actor()  # recorded with every publish and switch (the audit trail)
 store = SnapshotStore()
 state = st.session_state
 
@@ -47,15 +50,29 @@ def run_check(paths, names, sections=None) -> None:
         bar = st.progress(0.0)
 
         def progress(text: str, fraction: float) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+            bar.progress(min(max(fraction, 0.0), 1.0), text=fmt.md(text))
 
         prepared = prepare(
-            paths, store.data_dir, display_names=names, mapping_sections=sections, progress=progress
+            paths,
+            store.data_dir,
+            display_names=names,
+            mapping_sections=sections,
+            progress=progress,
+            upload_dir=state.get("upload_dir"),
         )
         status.update(
             label="Read and validated", state="complete" if prepared.ok else "error", expanded=False
         )
     state.upload_prepared = prepared
+    _record("upload_check", files=list(names), ok=prepared.ok, errors=len(prepared.report.errors))
+
+
+def _record(action: str, **details) -> None:
+    """The audit trail (who did what, when); a failure to write it is said, not raised."""
+    try:
+        store.audit(action, actor, **details)
+    except StoreError as e:
+        st.warning(fmt.md(str(e)), icon=":material/warning:")
 
 
 limit = st.get_option("server.maxUploadSize")
@@ -66,11 +83,22 @@ files = st.file_uploader(
     key="upload_files",
 )
 signature = tuple((f.name, f.size) for f in files or [])
+# a check is kept while in use; one idle 30 minutes was swept: checked again from the files
+pending_check = state.get("upload_prepared")
+if pending_check is not None and not pending_check.touch() and pending_check.ok:
+    reset_pending()
+    state.pop("upload_signature", None)
+    st.info(expired_message(), icon=":material/schedule:")
 if signature != state.get("upload_signature"):
     reset_pending()
     state.upload_signature = signature
     if files:
-        d, paths = upload.save_uploads([(f.name, f.getvalue()) for f in files])
+        try:
+            d, paths = upload.save_uploads([(f.name, f.getvalue()) for f in files])
+        except StoreError as e:  # disk full, temporary folder not writable
+            st.error(fmt.md(str(e)), icon=":material/error:")
+            state.pop("upload_signature", None)
+            st.stop()
         state.upload_dir = d
         state.upload_paths = paths
         state.upload_names = {p: f.name for p, f in zip(paths, files, strict=True)}
@@ -188,6 +216,9 @@ if prepared is not None:
             d = diff_snapshots(store.path(cur) if cur else None, prepared.pending.db_path)
         except SnapshotNotFound:
             d = diff_snapshots(None, prepared.pending.db_path)
+        except StoreError as e:  # the current snapshot is damaged: compared with nothing
+            st.warning(fmt.md(str(e)), icon=":material/warning:")
+            d = diff_snapshots(None, prepared.pending.db_path)
         st.markdown(
             ("Against the current snapshot: " if cur else "Nothing is published yet: ")
             + d.summary()
@@ -223,9 +254,13 @@ if prepared is not None:
             st.dataframe(d.owner_changes, hide_index=True)
 
         st.subheader("4 · Publish")
-        who = st.text_input("Your name (shown in the snapshot history)", key="upload_who")
+        st.caption(fmt.md(f"Recorded in the snapshot history as published by {actor}."))
         if st.button("Publish this extract", type="primary", icon=":material/publish:"):
-            sid = prepared.publish(uploaded_by=who or None)
+            try:
+                sid = prepared.publish(uploaded_by=actor)
+            except StoreError as e:  # expired, disk full, read-only data folder
+                st.error(fmt.md(str(e)), icon=":material/error:")
+                st.stop()
             upload.remember_confirmed(
                 store.data_dir, prepared.mapping, state.get("upload_user_tables", set())
             )
@@ -249,31 +284,65 @@ snaps = store.list()
 if not snaps:
     st.info("No snapshot is published yet.")
 else:
+
+    def _status(m: dict) -> str:
+        bits = ["● current" if m["current"] else "", "damaged" if m.get("damaged") else ""]
+        return " · ".join(b for b in bits if b)
+
+    def _made_current(m: dict) -> str:
+        """When (and by whom) it was last made current again, if not only at its publication."""
+        at, by = m.get("made_current_at"), m.get("made_current_by")
+        if not at or fmt.utc_time(at) == fmt.utc_time(m.get("created_at")):
+            return ""
+        return fmt.utc_time(at) + (f" by {by}" if by else "")
+
+    # identities and file names are text: st.dataframe shows them as written (no Markdown)
     st.dataframe(
         [
             {
-                "current": "●" if m["current"] else "",
-                "snapshot": m["id"],
-                "published (UTC)": m["created_at"],
-                "by": m.get("uploaded_by") or "",
-                "files": ", ".join(f["name"] for f in m.get("files", [])),
-                "rows": sum(m.get("row_counts", {}).values()),
+                "Status": _status(m),
+                "Published": fmt.utc_time(m.get("created_at")),
+                "By": m.get("uploaded_by") or "not recorded",
+                "Rows": sum(m.get("row_counts", {}).values()),
+                "Snapshot": m["id"],
+                "Files": ", ".join(f["name"] for f in m.get("files", [])),
+                "Made current again": _made_current(m),
             }
             for m in snaps
         ],
         hide_index=True,
+        width="stretch",
+        column_config={
+            "Status": st.column_config.TextColumn(width=95),
+            "Published": st.column_config.TextColumn(width=150),
+            "By": st.column_config.TextColumn(width=110),
+            "Snapshot": st.column_config.TextColumn(width=215),
+            "Rows": st.column_config.NumberColumn(format="%,d", width=75),
+            "Files": st.column_config.TextColumn(width=200),
+            "Made current again": st.column_config.TextColumn(width=200),
+        },
     )
     ids = [m["id"] for m in snaps]
     c1, c2 = st.columns([3, 1])
     target = c1.selectbox("Make a snapshot current again", ids, key="history_use")
     if c2.button("Make current", disabled=target == store.current_id()):
-        store.use(target)
-        st.rerun()
+        try:
+            store.use(target, by=actor)
+            st.rerun()
+        except StoreError as e:  # damaged (the current snapshot is unchanged)
+            st.error(fmt.md(str(e)), icon=":material/error:")
     if len(ids) > 1:
         st.markdown("**Compare two snapshots**")
         c1, c2 = st.columns(2)
         old = c1.selectbox("Older", ids, index=1, key="compare_old")
         new = c2.selectbox("Newer", ids, index=0, key="compare_new")
-        d = diff_snapshots(store.path(old), store.path(new))
-        st.markdown(d.summary())
-        st.dataframe(d.revenue, hide_index=True)
+        try:
+            d = diff_snapshots(store.path(old), store.path(new))
+        except StoreError as e:  # one of them is damaged
+            st.error(fmt.md(str(e)), icon=":material/error:")
+        else:
+            if state.get("_compared") != (old, new):  # once per comparison, not per rerun
+                state["_compared"] = (old, new)
+                _record("compare", old=old, new=new)
+            st.markdown(d.summary())
+            st.dataframe(d.revenue, hide_index=True)

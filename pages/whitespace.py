@@ -9,6 +9,9 @@ from kamdash.metrics.whitespace import business_unit_grid, whitespace
 from kamdash.present import figures
 from kamdash.views import whitespace as view
 
+CONFIDENCE_LABELS = {"high": "High", "low": "Low"}
+WHY_CHARS = 34  # a reason longer than this wraps (the "Why" column is 250 px wide)
+
 f = ui.page("Whitespace")
 s = f.settings
 ws = whitespace(f.con, s, qi=f.quarter)
@@ -113,30 +116,49 @@ ranked = view.opportunities(ws, industry)
 c1.caption(
     f"{len(ranked):,} empty cells with potential"
     + ("" if industry is None else f" in {fmt.md(industry)}")
-    + f"; the {min(n_top, len(ranked))} largest:"
+    + f"; the {min(n_top, len(ranked))} largest, estimates from industry peers first:"
 )
 top = ranked.head(n_top)
 if top.empty:
     ui.missing("no empty cell with potential for these accounts")
 else:
+    every = ranked.reset_index(drop=True)  # the downloads hold every cell with potential
     ui.table(
         {
-            "Account": f.labels(top["account_id"], top["account_name"]),
-            "QBR": [ui.qbr_url(a) for a in top["account_id"]],
-            "Product": list(top["product"]),
-            "Potential": [f.money(v) for v in top["potential"]],
-            "Open pipeline": [
-                (f.money(p) if p else "amount unknown") if ip else ""
-                for p, ip in zip(top["pipeline"], top["in_pipeline"], strict=True)
-            ],
-            "Why": [f.text(r) for r in top["reason"]],
+            "Account ID": every["account_id"],
+            "Account": every["account_name"].fillna(every["account_id"]),
+            "Product": every["product"],
+            "Potential": every["potential"],
+            "Confidence": every["confidence"].map(CONFIDENCE_LABELS),
+            "Open pipeline": every["in_pipeline"].astype(bool),
+            "Pipeline amount": every["pipeline"].where(every["in_pipeline"].astype(bool)),
+            "Why": every["reason"],
         },
         "Biggest opportunities",
         names=f.names,
+        rows=len(top),
+        formats={"Potential": "money", "Pipeline amount": "money"},
+        currency=f.currency,
+        qbr_link=True,
         width="stretch",
+        # widths that fit 1280x720 with the sidebar open; "Why" wraps onto a second and
+        # third line when the shown reasons are long (Streamlit wraps above a 64 px row)
+        row_height=66 if top["reason"].str.len().max() > WHY_CHARS else None,
         column_config={
-            "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width="small"),
-            "Potential": st.column_config.TextColumn(width="small"),
-            "Open pipeline": st.column_config.TextColumn(width="small"),
+            "Account": st.column_config.TextColumn(width=140),
+            "QBR": st.column_config.LinkColumn("QBR", display_text="Open →", width=58),
+            "Product": st.column_config.TextColumn(width=100),
+            "Potential": st.column_config.NumberColumn(width=64),
+            "Confidence": st.column_config.TextColumn(
+                width=78,
+                help="High: the median of industry peers of similar size. Low: the whole "
+                "portfolio's median (too few industry peers of similar size); listed after "
+                "every high-confidence estimate.",
+            ),
+            "Open pipeline": st.column_config.CheckboxColumn("Pipeline", width=58),
+            "Pipeline amount": st.column_config.NumberColumn("Amount", width=62),
+            "Why": st.column_config.TextColumn(
+                width=250, help="Who buys it among the peers, and their median."
+            ),
         },
     )

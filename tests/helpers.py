@@ -226,3 +226,47 @@ def portfolio_revenue() -> list[dict]:
         + lines("D", {"2023Q3": 60, "2023Q4": 60, **year(2024, 60)})
         + lines("E", {"2023Q1": 50, "2023Q2": -50, "2024Q4": 30})
     )
+
+
+# ------------------------------------------------------------------ escaped Markdown, as read
+
+
+def shown_text(markdown: str) -> str:
+    """The text a reader sees of Markdown written with `fmt.md`: backslash escapes resolved,
+    word joiners dropped ("extract\\: wallet" -> "extract: wallet")."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", str(markdown).replace("\u2060", ""))
+
+
+# ------------------------------------------------- a revenue-only extract (no tiers, no contacts)
+
+
+def write_reseller_extract(folder: Path, n: int = 701, seed: int = 14) -> list[Path]:
+    """A reseller sales workbook's shape as CSV: accounts.csv (Account ID, Account Name,
+    Industry = the business type, Country; no tier, owner, scores, contacts, plans or QBRs) and revenue.csv
+    (one row per reseller, product category and quarter, 2021-2023), `n` resellers of very
+    unequal size, a tenth of them gone before the end, a few new. Deterministic."""
+    import random
+
+    rnd = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds = (("Warehouse", 0.35), ("Value Added Reseller", 0.4), ("Specialty Bike Shop", 0.25))
+    countries = ("United States", "Canada", "France", "Germany", "United Kingdom", "Australia")
+    products = (("Bikes", 0.55), ("Components", 0.5), ("Clothing", 0.35), ("Accessories", 0.5))
+    acc = ["Account ID,Account Name,Industry,Country"]
+    rev = ["Account ID,Order Date,Sales Amount,Product Category"]
+    for i in range(1, n + 1):
+        kind = rnd.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+        acc.append(f"R{i:04d},Reseller {i:04d} Cycles,{kind},{rnd.choice(countries)}")
+        size = rnd.lognormvariate(9.0, 1.4)
+        bought = [p for p, w in products if rnd.random() < w] or ["Bikes"]
+        first = 0 if rnd.random() > 0.08 else rnd.randrange(4, 10)
+        last = 11 if rnd.random() > 0.1 else rnd.randrange(2, 11)
+        growth = rnd.uniform(0.85, 1.2)
+        for q in range(first, last + 1):
+            y, qq = 2021 + q // 4, q % 4
+            for p in bought:
+                amount = size * growth ** (q / 4) * rnd.uniform(0.7, 1.3) / len(bought)
+                rev.append(f"R{i:04d},{y}-{3 * qq + 2:02d}-15,{amount:.2f},{p}")
+    (folder / "accounts.csv").write_text("\n".join(acc) + "\n", encoding="utf-8")
+    (folder / "revenue.csv").write_text("\n".join(rev) + "\n", encoding="utf-8")
+    return [folder / "accounts.csv", folder / "revenue.csv"]

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from kamdash.core.missing import Missing
 from kamdash.core.settings import Settings
-from kamdash.metrics.attention import REASON_LABELS, Reason, needing_attention
+from kamdash.metrics.attention import (
+    REASON_LABELS,
+    Reason,
+    needing_attention,
+    single_thread_rule,
+)
 from tests.helpers import canonical_db
 
 ACCOUNTS = [
@@ -59,11 +64,14 @@ def texts(att) -> dict[str, list[str]]:
 def test_reasons_and_order():
     con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE, stakeholders=CONTACTS, qbr=QBRS)
     out = needing_attention(con, Settings())
-    assert out.missing == []
+    assert out.missing == [] and out.not_checked == {}
+    assert out.checked == list(REASON_LABELS)
     t = out.table
-    # D has no reason; the rest by TTM desc: B 1000, C 500, A 154
-    assert list(t["account_id"]) == ["B", "C", "A"]
-    assert list(t["ttm"]) == [1000, 500, 154]
+    # D has no reason; C (no tier) has no active contact, but single-threading counts only
+    # for Tier 1-2 by default; the rest by revenue at risk (TTM) desc: B 1000, A 154
+    assert list(t["account_id"]) == ["B", "A"]
+    assert list(t["ttm"]) == [1000, 154]
+    assert out.revenue_at_risk == 1000 + 154
     assert t.columns.tolist() == ["account_id", "account_name", "owner", "tier", "ttm", "reasons"]
     r = dict(zip(t["account_id"], t["reasons"], strict=True))
     assert r["B"] == [
@@ -71,10 +79,84 @@ def test_reasons_and_order():
         Reason("stale_plan", "plan stale (304 days)"),
         Reason("red_qbr", "red QBR (2.3)"),
     ]
-    assert r["C"] == [Reason("single_threaded", "single-threaded (no active contact)")]
-    assert r["A"] == [Reason("shrinking", "shrinking: TTM −23% vs a year ago")]
+    assert r["A"] == [Reason("shrinking", "shrinking: TTM −23% YoY")]
     assert {x.kind for rs in t["reasons"] for x in rs} == set(REASON_LABELS)
     assert t.set_index("account_id").loc["B", "owner"] == "lee"
+
+
+def test_single_threaded_counts_where_the_settings_say():
+    con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE, stakeholders=CONTACTS, qbr=QBRS)
+
+    def single(settings):
+        out = needing_attention(con, settings)
+        return [
+            a
+            for a, rs in zip(out.table["account_id"], out.table["reasons"], strict=True)
+            if "single_threaded" in [x.kind for x in rs]
+        ]
+
+    # default Tier 1-2: B (Tier 2, one active contact); A (Tier 1) has two, C has no tier
+    assert single(Settings()) == ["B"]
+    # or at least 500 of TTM revenue: C (TTM 500, no active contact) too, ranked by TTM
+    assert single(Settings(single_thread_min_revenue=500)) == ["B", "C"]
+    assert single(Settings(single_thread_min_revenue=500.01)) == ["B"]
+    # Tier 1 only: B (Tier 2) no longer
+    assert single(Settings(single_thread_tiers=("Tier 1",))) == []
+    # every tier and any revenue: D (Tier 3) has two active contacts, never flagged
+    every = Settings(
+        single_thread_tiers=("Tier 1", "Tier 2", "Tier 3"), single_thread_min_revenue=1
+    )
+    assert single(every) == ["B", "C"]
+    out = needing_attention(con, Settings(single_thread_min_revenue=500))
+    assert dict(zip(out.table["account_id"], out.table["ttm"], strict=True)) == {
+        "B": 1000,
+        "C": 500,
+        "A": 154,
+    }
+    assert out.revenue_at_risk == 1654
+    assert single_thread_rule(Settings()) == "Tier 1 and Tier 2 accounts"
+    assert single_thread_rule(Settings(single_thread_min_revenue=500), lambda x: f"${x:,.0f}") == (
+        "Tier 1 and Tier 2 accounts or accounts with TTM revenue of at least $500"
+    )
+
+
+def test_checks_that_cannot_run_say_not_checked():
+    # accounts + revenue only: single-threaded and red QBR cannot be checked
+    con = canonical_db(accounts=ACCOUNTS, revenue=REVENUE)
+    out = needing_attention(con, Settings())
+    assert out.checked == ["shrinking", "stale_plan"]
+    assert out.not_checked == {
+        "single_threaded": "no stakeholder sheet in this extract",
+        "red_qbr": "no QBR sheet in this extract",
+    }
+    assert [m.message for m in out.missing] == [
+        "no stakeholder sheet in this extract: single-threaded not checked",
+        "no QBR sheet in this extract: red QBR not checked",
+    ]
+    # contacts, but no account has a tier and no revenue rule: where would it matter?
+    untiered = [{k: v for k, v in a.items() if k != "tier"} for a in ACCOUNTS]
+    con = canonical_db(accounts=untiered, revenue=REVENUE, stakeholders=CONTACTS, qbr=QBRS)
+    out = needing_attention(con, Settings())
+    assert list(out.not_checked) == ["single_threaded"]
+    assert "no account has an assigned tier" in out.not_checked["single_threaded"]
+    assert "single_threaded" not in {x.kind for rs in out.table["reasons"] for x in rs}
+    # ... with a revenue rule it runs: C (500, no active contact) and B (1000, one)
+    out = needing_attention(con, Settings(single_thread_min_revenue=500))
+    assert out.not_checked == {}
+    flagged = {
+        a for a, rs in zip(out.table["account_id"], out.table["reasons"], strict=True)
+        if "single_threaded" in [x.kind for x in rs]
+    }  # fmt: skip
+    assert flagged == {"B", "C"}
+
+
+def test_shrinking_is_not_checked_without_a_year_ago():
+    # revenue from 2023-03 only: TTM(2024Q1 - 4) is not inside the data
+    recent = [r for r in REVENUE if r["date"] >= "2023-03-01"]
+    con = canonical_db(accounts=ACCOUNTS, revenue=recent, stakeholders=CONTACTS, qbr=QBRS)
+    out = needing_attention(con, Settings())
+    assert "shrinking" in out.not_checked and "shrinking" not in out.checked
+    assert "does not reach back" in out.not_checked["shrinking"]
 
 
 def test_missing_tables_drop_their_reasons():
@@ -83,14 +165,14 @@ def test_missing_tables_drop_their_reasons():
     assert [m.table for m in out.missing] == ["stakeholders", "qbr"]
     assert texts(out) == {
         "B": ["plan stale (304 days)"],
-        "A": ["shrinking: TTM −23% vs a year ago"],
+        "A": ["shrinking: TTM −23% YoY"],
     }
     # no revenue either: TTM 0 everywhere, shrinking not checked
     out = needing_attention(canonical_db(accounts=ACCOUNTS), Settings())
     # and no as-of date: plan freshness cannot be counted either
     assert [m.table for m in out.missing] == ["revenue", "stakeholders", "revenue", "qbr"]
     assert out.missing[2].message == (
-        "no revenue date and no as-of date set: plan freshness not shown"
+        "no revenue date and no as-of date set: plan freshness not checked"
     )
     assert isinstance(needing_attention(canonical_db(), Settings()), Missing)
 

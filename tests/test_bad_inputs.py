@@ -271,8 +271,9 @@ def test_sheet_part_lying_about_its_size(tmp_path, refused):
     write(p, bytes(raw))
     start = time.perf_counter()
     assert errors(refused([p])) == [
-        'file "liar.xlsx" is damaged or incomplete (its ZIP structure is broken, e.g. a '
-        "truncated download): export or download it again"
+        'file "liar.xlsx" was refused: its part "xl/worksheets/sheet1.xml" holds more than '
+        "the 4,096 bytes its header says (a damaged file, or one built to exhaust memory when "
+        "opened). Open it in Excel and save it again, or export it again"
     ]
     assert time.perf_counter() - start < 3
 

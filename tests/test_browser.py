@@ -46,6 +46,7 @@ ON_SAMPLE = {
     "tiers": Shows("Tiers", ["Tier heatmap", "Tiering scorecard", "What-if"]),
     "retention": Shows("Retention & wallet", ["Revenue bridge", "Share of wallet"]),
     "whitespace": Shows("Whitespace", ["Biggest opportunities"]),
+    "program": Shows("KAM program", ["By KAM", "Team roll-up", "Trend over quarters"]),
     "qbr": Shows(
         "QBR scorecard",
         ["Harborview Machinery Ltd", "Stakeholder coverage"],
@@ -61,6 +62,7 @@ MISSING = {
     "portfolio": ["No wallet sheet in this extract", "No stakeholder sheet in this extract"],
     "tiers": ["No scores sheet in this extract"],
     "retention": ["No wallet sheet in this extract"],
+    "program": ["No stakeholder sheet in this extract", "No targets sheet in this extract"],
     "qbr": ["No QBR sheet in this extract", "No stakeholder sheet in this extract"],
     "definitions": ["Revenue taken from won opportunities"],
 }
@@ -281,9 +283,10 @@ def test_table_csv_download(page, server, tmp_path):
     dl.value.save_as(path)
     assert dl.value.suggested_filename == "kamdash_accounts_needing_attention.csv"
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    # the attention table's header (the Open → link column is not exported)
-    assert rows[0] == ["Account", "Tier", "KAM", "TTM", "Why"]
-    assert 1 < len(rows) <= 16
+    # the attention table's header (the Open → link column is not exported; the ID is) and
+    # every flagged account, not only the 15 on screen (tests/test_exports_browser.py)
+    assert rows[0] == ["Account ID", "Account", "Tier", "KAM", "TTM", "Why"]
+    assert len(rows) > 16
 
 
 def test_qbr_deck_download(page, server, sample_data_dir):
@@ -293,7 +296,7 @@ def test_qbr_deck_download(page, server, sample_data_dir):
         main(page).get_by_role("button", name="Download QBR deck (PPTX)").click()
     assert dl.value.suggested_filename.endswith(".pptx")
     prs = Presentation(io.BytesIO(dl.value.path().read_bytes()))
-    assert len(prs.slides) == 6
+    assert len(prs.slides) == 7
     text = " ".join(
         sh.text_frame.text for sl in prs.slides for sh in sl.shapes if sh.has_text_frame
     ).casefold()

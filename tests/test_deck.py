@@ -33,7 +33,15 @@ from tests.helpers import canonical_db
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "kamdash_sample.xlsx"
 ACCOUNT_TITLES = [
-    SLIDE_TITLES[k] for k in ("scorecard", "trends", "relationships", "whitespace", "commitments")
+    SLIDE_TITLES[k]
+    for k in (
+        "scorecard",
+        "trends",
+        "relationships",
+        "relationship_map",
+        "whitespace",
+        "commitments",
+    )
 ]
 
 
@@ -124,7 +132,7 @@ def test_one_account_deck_slides_and_title(con, settings, account, one, qi):
     name = frame(con, "SELECT account_name FROM accounts WHERE account_id = ?", [account]).iloc[
         0, 0
     ]
-    assert len(prs.slides) == 6
+    assert len(prs.slides) == 7
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles == [name, *ACCOUNT_TITLES]
     assert prs.slide_width * 9 == prs.slide_height * 16  # 16:9
@@ -215,7 +223,7 @@ def test_relationship_slide_counts_contacts_by_sentiment(con, settings, account,
 
 def test_whitespace_slide_has_the_engine_top_cells(con, settings, account, one, qi):
     # biggest on top: bar charts draw their first category at the bottom
-    (ws_chart,) = charts(one.slides[4])
+    (ws_chart,) = charts(one.slides[5])
     assert ws_chart.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
     top = whitespace(con, settings, qi=qi).ranked()
     top = top[top["account_id"] == account].head(6)
@@ -223,12 +231,12 @@ def test_whitespace_slide_has_the_engine_top_cells(con, settings, account, one, 
     assert list(ws_chart.plots[0].series[0].values)[::-1] == pytest.approx(
         top["potential"].tolist()
     )
-    ws_text = " ".join(slide_texts(one.slides[4]))
+    ws_text = " ".join(slide_texts(one.slides[5]))
     assert all(r in ws_text for r in top["reason"])
 
 
 def test_commitments_slide_has_the_latest_qbr(one, qbrs):
-    c_text = " ".join(slide_texts(one.slides[5]))
+    c_text = " ".join(slide_texts(one.slides[6]))
     last = qbrs.iloc[-1]
     assert f"{fmt.number(last['commitments_done'])} of {fmt.number(last['commitments_due'])}" in (
         c_text
@@ -256,15 +264,15 @@ def test_book_of_an_owner(con, settings):
     )
     prs = deck(qbr_deck(con, settings, ids, heading=f"Book of {owner}"))
     pages = -(-len(ids) // 12)
-    assert len(prs.slides) == pages + 6 * len(ids)
+    assert len(prs.slides) == pages + 7 * len(ids)
     assert [s.shapes.title.text for s in list(prs.slides)[:pages]] == [
         SLIDE_TITLES["overview"]
     ] * pages
     overview = " ".join(t for s in list(prs.slides)[:pages] for t in slide_texts(s))
     names = frame(con, "SELECT account_name FROM accounts WHERE owner = ?", [owner])
     assert all(n in overview for n in names["account_name"])
-    # every account's six slides follow, in the book's order (biggest TTM first)
-    first_titles = [prs.slides[pages + 6 * k].shapes.title.text for k in range(len(ids))]
+    # every account's seven slides follow, in the book's order (biggest TTM first)
+    first_titles = [prs.slides[pages + 7 * k].shapes.title.text for k in range(len(ids))]
     by_id = dict(
         frame(con, "SELECT account_id, account_name FROM accounts").itertuples(index=False)
     )
@@ -339,9 +347,10 @@ def tiny_extract():
 
 def test_sections_the_extract_cannot_feed_are_left_out_and_named(settings):
     prs = deck(qbr_deck(tiny_extract(), settings, ["A"]))
-    # no relationship or commitments slide; the QBR chart and the wallet / plan tiles are gone
+    # no relationship or commitments slide; the QBR chart and the wallet / plan tiles are gone,
+    # and the slides left are titled for what they still show
     titles = [s.shapes.title.text for s in prs.slides]
-    assert titles == ["Acme", *(SLIDE_TITLES[k] for k in ("scorecard", "trends", "whitespace"))]
+    assert titles == ["Acme", "Account scorecard", "Revenue trend", SLIDE_TITLES["whitespace"]]
     all_text = " ".join(t for s in prs.slides for t in slide_texts(s))
     assert "sheet in this extract." not in all_text  # no slide says what it cannot show
     assert "Share of wallet" not in all_text and "Plan freshness" not in all_text
@@ -351,7 +360,7 @@ def test_sections_the_extract_cannot_feed_are_left_out_and_named(settings):
     assert (
         "QBR scores, QBR score trend, commitments and notes (no QBR sheet in this extract)" in note
     )
-    assert "relationship summary (no stakeholder sheet in this extract)" in note
+    assert "relationship summary, relationship map (no stakeholder sheet in this extract)" in note
     assert "share of wallet (no wallet sheet in this extract)" in note
     assert "plan freshness (no plan date (plan_updated) in the accounts sheet)" in note
     # the revenue chart is still there, alone, with the hand-computed quarters
@@ -364,15 +373,15 @@ def test_sections_the_extract_cannot_feed_are_left_out_and_named(settings):
     assert "$430" in score_text and "100%" in score_text
 
 
-def test_every_account_of_a_deck_gets_its_closing_line(settings):
+def test_a_book_lacking_the_same_says_so_once_on_its_overview(settings):
     prs = deck(qbr_deck(tiny_extract(), settings, ["A", "B"], heading="Kim"))
     # overview + (title, scorecard, trends, whitespace) per account
     assert len(prs.slides) == 1 + 2 * 4
-    last_of_each = [prs.slides[4], prs.slides[8]]
-    for s in last_of_each:
-        assert any(t.startswith("Not in this deck: ") for t in slide_texts(s))
-    others = [s for k, s in enumerate(prs.slides) if k not in (4, 8)]
-    assert not any("Not in this deck" in t for s in others for t in slide_texts(s))
+    notes = [
+        (k, t) for k, s in enumerate(prs.slides) for t in slide_texts(s) if "Not in this deck" in t
+    ]
+    assert len(notes) == 1 and notes[0][0] == 0  # one closing line, on the overview
+    assert notes[0][1].startswith("Not in this deck: ")
 
 
 def test_a_full_extract_leaves_nothing_out(con, settings, account):
@@ -451,9 +460,9 @@ def test_cli_end_to_end(data_dir, con, account, tmp_path, capsys):
     )
     assert rc == 0, capsys.readouterr().err
     msg = capsys.readouterr().out
-    assert "6 slides" in msg and "names hidden" in msg
+    assert "7 slides" in msg and "names hidden" in msg
     prs = Presentation(str(out))
-    assert len(prs.slides) == 6
+    assert len(prs.slides) == 7
     name = frame(con, "SELECT account_name FROM accounts WHERE account_id = ?", [account]).iloc[
         0, 0
     ]
@@ -466,7 +475,7 @@ def test_cli_end_to_end(data_dir, con, account, tmp_path, capsys):
     out2 = tmp_path / "book.pptx"
     rc = main(["qbr-deck", "--owner", owner, "--out", str(out2), "--data-dir", str(data_dir)])
     assert rc == 0
-    assert len(Presentation(str(out2)).slides) > 6
+    assert len(Presentation(str(out2)).slides) > 7
 
     assert main(["qbr-deck", "--account", "NOPE", "--out", str(tmp_path / "x.pptx"),
                  "--data-dir", str(data_dir)]) == 2  # fmt: skip

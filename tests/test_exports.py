@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 
 from kamdash.present.aliases import Aliases
 from kamdash.present.exports import (
     neutralise,
+    number_format,
     safe_sheet_name,
     sheets_to_xlsx_bytes,
     to_csv_bytes,
@@ -60,7 +62,8 @@ def test_xlsx_neutralises_each_leading_character(ch):
     ws = read_xlsx(to_xlsx_bytes(df, "Notes"))
     c = ws["A2"]
     assert c.data_type == "s", "text is a string cell, never a formula"
-    assert c.value == "'" + payload
+    # a carriage return is stored as Excel writes it (_x000D_), which Excel reads back as \r
+    assert unescape(c.value) == "'" + payload
     assert ws["B2"].value == 1 and ws["B2"].data_type == "n"
 
 
@@ -191,3 +194,63 @@ def _xlsx_text(data: bytes) -> bytes:
 
     z = zipfile.ZipFile(io.BytesIO(data))
     return b"".join(z.read(n) for n in z.namelist())
+
+
+# ------------------------------------------------------------ number formats: the data, typed
+
+
+def test_money_and_ratio_cells_are_numbers_with_a_currency_format():
+    df = pd.DataFrame(
+        {
+            "Account ID": ["A1", "A2", "A3"],
+            "TTM": [3_612_345.6789, 0.1 + 0.2, None],
+            "Change": [-1200.0, 1500.0, 0.0],
+            "NRR": [1.12, 0.9, None],
+            "Score": [4.25, 3.0, 1.0],
+            "Contacts": [1200, 3, 0],
+        }
+    )
+    formats = {
+        "TTM": "money",
+        "Change": "signed_money",
+        "NRR": "percent",
+        "Score": "score",
+        "Contacts": "integer",
+    }
+    ws = read_xlsx(to_xlsx_bytes(df, "T", formats=formats, currency="€"))
+    assert [c.value for c in ws[1]] == list(df.columns)  # the names given (the screen's)
+    ttm = ws["B2"]
+    assert ttm.data_type == "n" and ttm.value == pytest.approx(3_612_345.68)
+    assert ttm.number_format == '"€"#,##0;-"€"#,##0;"€"0'
+    assert ws["B3"].value == pytest.approx(0.3) and ws["B4"].value is None
+    assert ws["C2"].value == -1200 and ws["C2"].number_format.startswith('+"€"')
+    assert ws["D2"].value == pytest.approx(1.12) and ws["D2"].number_format == "0%"
+    assert ws["E2"].number_format == "0.0" and ws["F2"].number_format == "#,##0"
+    assert ws["A2"].data_type == "s" and ws["A2"].value == "A1"  # IDs stay text
+    rows = read_csv(to_csv_bytes(df, formats=formats))
+    assert rows[1] == ["A1", "3612345.68", "-1200", "1.12", "4.25", "1200"]
+    assert rows[2][1] == "0.3" and rows[3][1] == ""  # cents, no float noise; empty = missing
+
+
+def test_number_format_spells_any_currency():
+    assert number_format("money", "$") == '"$"#,##0;-"$"#,##0;"$"0'
+    assert number_format("money", "CHF ").startswith('"CHF "#,##0')
+    assert number_format("percent") == "0%"
+    with pytest.raises(KeyError):
+        number_format("nonsense")
+
+
+def test_a_big_table_exports_every_row_typed():
+    n = 20_000
+    df = pd.DataFrame(
+        {
+            "Account ID": [f"ACC-{i:05d}" for i in range(n)],
+            "Account": [f"=Name {i}" if i % 1000 == 0 else f"Name {i}" for i in range(n)],
+            "TTM": np.arange(n, dtype=float) * 10.5,
+        }
+    )
+    ws = read_xlsx(to_xlsx_bytes(df, "Big", formats={"TTM": "money"}))
+    assert ws.max_row == n + 1
+    assert all(r[0].data_type == "n" for r in ws.iter_rows(min_row=2, min_col=3, max_col=3))
+    assert ws["B2"].value == "'=Name 0"  # formula-safe text kept
+    assert len(read_csv(to_csv_bytes(df))) == n + 1

@@ -31,7 +31,8 @@ def test_sidebar_has_every_filter_and_both_dates(monkeypatch, sample_data_dir):
     ]
     industry = at.multiselect(key="industry")
     assert industry.label == "Industry" and len(industry.options) > 1
-    (caption,) = [c.value for c in at.sidebar.caption]
+    who, caption = [c.value for c in at.sidebar.caption]
+    assert who.startswith("Open mode")  # no sign-in configured in tests
     # the sample's last revenue date, then its later activity (contacts, QBRs), as dates
     a = as_of(SnapshotStore(sample_data_dir).open(), Settings())
     assert a.activity > a.date

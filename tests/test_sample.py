@@ -250,6 +250,31 @@ def test_single_threaded_and_stale_plans(pf):
     assert (age > 182).sum() >= 2 and (age <= 31).sum() >= len(t1) / 2
 
 
+def test_reporting_lines_and_a_tier_1_account_whose_only_executive_is_a_detractor(pf):
+    acc = pf["accounts"].set_index("Account ID")
+    st = pf["stakeholders"]
+    tiers = st["Account ID"].map(acc["Tier"])
+    # who reports to whom: at the key accounts, always a contact of the same account
+    assert st.loc[tiers != "Tier 3", "Reports To"].notna().mean() > 0.6
+    assert st.loc[tiers == "Tier 3", "Reports To"].isna().all()
+    given = st.dropna(subset=["Reports To"])
+    people = set(zip(st["Account ID"], st["Contact Name"], strict=True))
+    pairs = zip(given["Account ID"], given["Reports To"], strict=True)
+    assert all(pair in people for pair in pairs)
+    assert (given["Reports To"] != given["Contact Name"]).all()
+    # the story: a big Tier 1 account whose only executive contact is a detractor, strong
+    # enough (>= 3) to count as executive access
+    ex = st[st["Seniority"] == "Executive"]
+    per = ex.groupby("Account ID")["Sentiment"].agg(list)
+    t1 = acc.index[acc["Tier"] == "Tier 1"]
+    hostile = [a for a in t1 if per.get(a) == ["Detractor"]]
+    assert hostile == ["ACC-00162"]
+    assert ex.loc[ex["Account ID"] == "ACC-00162", "Relationship Strength"].iloc[0] >= 3
+    assert (st["Account ID"] == "ACC-00162").sum() >= 10  # and a full map around it
+    last = ttm(pf["revenue"], TTM_START, pd.Timestamp("2026-10-01")).sort_values(ascending=False)
+    assert "ACC-00162" in set(last.index[:15])
+
+
 def test_assigned_tier_disagrees_with_scores_for_a_few(pf):
     s = Settings()
     sc = pf["scores"].set_index("Account ID")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -245,7 +246,8 @@ def test_page_summary_whitespace(monkeypatch):
     ]
     opps = [{"account_id": "P4", "product": "Y", "amount": 10, "stage": "Proposal"}]
     con = canonical_db(accounts=accounts, revenue=revenue, opportunities=opps)
-    w = page_summary(con, S)["whitespace"]
+    few = dataclasses.replace(S, min_peers=1)  # medians of 2-3 buyers (withheld by default)
+    w = page_summary(con, few)["whitespace"]
     # empty cells: P3-X median(100, 200, 40) = 100; P2-Y and P4-Y median(50, 30) = 40, the
     # bigger account (P2, TTM 200) first
     assert w["quarter"] == "2024Q1" and w["opportunities"] == 3
@@ -263,7 +265,7 @@ def test_page_summary_whitespace(monkeypatch):
     }
     assert w["top"][2]["in_pipeline"] is True
     monkeypatch.setattr(summary, "TOP_OPPORTUNITIES", 2)
-    w = page_summary(con, S)["whitespace"]
+    w = page_summary(con, few)["whitespace"]
     assert len(w["top"]) == 2 and w["opportunities"] == 3
 
 
@@ -285,8 +287,10 @@ def test_page_summary_missing_tables():
     assert s["whitespace"] == {
         "missing": "whitespace needs a product column in the revenue sheet: this extract has none"
     }
-    # no scores sheet: tiers on the revenue quintile alone (A 5, B 4, D 4 | C 2, E 1, F 1)
-    assert s["tiers"]["suggested"] == {"Tier 1": 3, "Tier 2": 0, "Tier 3": 3}
+    # no scores sheet: tiers from revenue alone (issue 14), TTM 2024Q3 rank among 4 active
+    # accounts (A 600, B 240, D 240, C 70): top 10% = max(1, round(0.4)) = 1 (A), next 20%
+    # = round(1.2) - 1 = 0, the rest B, C, D and E, F (no TTM revenue)
+    assert s["tiers"]["suggested"] == {"Tier 1": 1, "Tier 2": 0, "Tier 3": 5}
     # revenue without an accounts sheet: no grouping, no tiers
     bare = page_summary(canonical_db(revenue=portfolio_revenue()), S)
     assert bare["tiers"] == {"missing": "no accounts sheet in this extract: tiers not shown"}

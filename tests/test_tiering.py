@@ -282,3 +282,88 @@ def test_revenue_quintile_ties_and_inactive_accounts():
     # active TTM 10, 20, 20, 40 -> 2, 4, 4, 5 (ties share the higher quintile); 0 and NaN -> 1
     out = tiering.revenue_quintile([10, 20, 20, 40, 0, float("nan")])
     assert out.tolist() == [2, 4, 4, 5, 1, 1]
+
+
+# -- Tiers from revenue alone: Tier 1 = top 10%, Tier 2 = next 20%, Tier 3 = the rest --------
+
+
+def revenue_only(amounts: dict[str, float]):
+    accounts = [{"account_id": a, "account_name": f"Name {a}"} for a in amounts]
+    revenue = [
+        {"account_id": a, "date": "2024-03-15", "amount": x} for a, x in amounts.items() if x
+    ]
+    return canonical_db(accounts=accounts, revenue=revenue)
+
+
+@pytest.mark.parametrize(
+    ("n", "counts"),
+    [
+        # n1 = max(1, round(0.1 n)), n12 = round(0.3 n), half up: Tier 1, Tier 2, Tier 3
+        (701, (70, 140, 491)),  # 70.1 -> 70; 210.3 -> 210
+        (7, (1, 1, 5)),  # 0.7 -> 1; 2.1 -> 2
+        (5, (1, 1, 3)),  # 0.5 -> 1; 1.5 -> 2
+        (10, (1, 2, 7)),  # 1; 3
+        (15, (2, 3, 10)),  # 1.5 -> 2; 4.5 -> 5
+        (1, (1, 0, 0)),  # one account: Tier 1
+        (0, (0, 0, 0)),
+    ],
+)
+def test_revenue_tier_counts(n, counts):
+    n1, n12 = tiering.revenue_tier_counts(n, 0.10, 0.20)
+    assert (n1, n12 - n1, n - n12) == counts
+
+
+def test_revenue_alone_tiers_seven_accounts_by_hand():
+    # 7 active accounts (a..g: 700, 600, ..., 100) and h with no revenue: n1 = 1, n12 = 2
+    amounts = dict(zip("abcdefgh", [700, 600, 500, 400, 300, 200, 100, 0], strict=True))
+    ts = tiering.tier_scores(revenue_only(amounts), Settings())
+    assert ts.revenue_alone and ts.basis == "revenue" and ts.criteria == ["current_revenue"]
+    tier = ts.table.set_index("account_id")["suggested_tier"]
+    assert tier.to_dict() == {
+        "a": "Tier 1",
+        "b": "Tier 2",
+        **{x: "Tier 3" for x in "cdefgh"},
+    }
+    # the quintile score stays (current revenue 1-5) but does not set the tier: c scores 4
+    assert row(ts, "c")["tier_score"] == 4 and row(ts, "c")["suggested_tier"] == "Tier 3"
+    assert row(ts, "a")["revenue_rank"] == 1 and math.isnan(row(ts, "h")["revenue_rank"])
+    assert ts.rule == (
+        "Tiers from revenue alone: Tier 1 = the top 10% of accounts by TTM revenue (1), "
+        "Tier 2 = the next 20% (1), Tier 3 = the rest (5 active, and accounts without TTM "
+        "revenue)."
+    )
+    assert tiering.tier_explanation(ts, "b").startswith("Tier 2 (#2 by TTM revenue; revenue alone")
+    # with a scores sheet the scorecard sets the tier, as before
+    assert not tiering.tier_scores(db(), Settings()).revenue_alone
+
+
+def test_revenue_alone_ties_share_the_higher_tier():
+    # 10 active: n1 = 1, n12 = 3. a and b tie at the top (rank 1): both Tier 1; c rank 3: Tier 2;
+    # d and e tie at rank 4: Tier 3
+    amounts = dict(zip("abcdefghij", [90, 90, 80, 70, 70, 60, 50, 40, 30, 20], strict=True))
+    tier = tiering.tier_scores(revenue_only(amounts), Settings()).table
+    tier = tier.set_index("account_id")["suggested_tier"]
+    assert [tier[x] for x in "abcde"] == ["Tier 1", "Tier 1", "Tier 2", "Tier 3", "Tier 3"]
+    # the shares are settings
+    wide = Settings(revenue_tier1_share=0.2, revenue_tier2_share=0.3)  # n1 = 2, n12 = 5
+    tier = tiering.tier_scores(revenue_only(amounts), wide).table
+    tier = tier.set_index("account_id")["suggested_tier"]
+    assert [tier[x] for x in "abcdef"] == [
+        "Tier 1",
+        "Tier 1",
+        "Tier 2",
+        "Tier 2",
+        "Tier 2",
+        "Tier 3",
+    ]
+
+
+def test_revenue_alone_on_a_large_portfolio_puts_a_tenth_in_tier_1():
+    # 701 accounts of distinct TTM (the 701-reseller workbook's size): 70 / 140 / 491
+    amounts = {f"r{i:03d}": float(i) for i in range(1, 702)}
+    ts = tiering.tier_scores(revenue_only(amounts), Settings())
+    counts = ts.table["suggested_tier"].value_counts().to_dict()
+    assert counts == {"Tier 1": 70, "Tier 2": 140, "Tier 3": 491}
+    top = ts.table.set_index("account_id")["suggested_tier"]
+    assert top["r701"] == top["r632"] == "Tier 1" and top["r631"] == "Tier 2"
+    assert top["r492"] == "Tier 2" and top["r491"] == "Tier 3"

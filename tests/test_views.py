@@ -163,13 +163,18 @@ def test_attention_kinds(sample):
     att = portfolio.attention(con, S, ctx.last_complete)
     assert set(att.counts) <= set(REASON_LABELS) and att.counts
     kind = next(iter(att.counts))
-    rows, n = att.shown([kind])
+    rows, n, at_risk = att.shown([kind])
     assert n == att.counts[kind]
+    assert at_risk == pytest.approx(att.at_risk[kind])
     assert all(kind in [r.kind for r in reasons] for reasons in rows["reasons"])
-    assert len(rows) == min(n, 15)
-    everything, total = att.shown()
+    assert len(rows) == min(n, S.attention_rows)
+    everything, total, all_at_risk = att.shown()
     assert total == len(att.table) >= n
+    assert all_at_risk == pytest.approx(att.table["ttm"].sum())
+    # ranked by revenue at risk (the account's TTM)
     assert list(everything["ttm"]) == sorted(everything["ttm"], reverse=True)
+    # the sample has every table: every check ran
+    assert att.not_checked == {} and att.checked == list(REASON_LABELS)
 
 
 def test_heatmap_draws_the_largest_columns(sample, monkeypatch):

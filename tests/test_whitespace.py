@@ -52,7 +52,7 @@ def cell(ws, account, product):
 
 
 def test_peer_median_and_reason():
-    ws = ws_mod.whitespace(db(), Settings())
+    ws = ws_mod.whitespace(db(), Settings(min_peers=1))
     assert ws.products == ["X", "Y", "Z"]
     y = cell(ws, "R1", "Y")
     # R1 (TTM 100): Retail peers with TTM in [100/3, 300]: R2 80, R3 160, R4 220, R5 200,
@@ -72,6 +72,18 @@ def test_peer_median_and_reason():
     assert ws.grid().loc["R4", "Y"] == 120
 
 
+def test_a_median_of_fewer_buyers_than_min_peers_is_withheld():
+    """The 4 Retail buyers of Y behind R1's median ($55) are fewer than min_peers (5): no
+    figure, which would reveal other accounts' spend; the reason says why."""
+    y = cell(ws_mod.whitespace(db(), Settings()), "R1", "Y")
+    assert (y["peers"], y["buyers"]) == (5, 4)
+    assert y["potential"] == 0
+    assert y["reason"] == "4 of 5 Retail peers buy it; too few to estimate (fewer than 5)"
+    assert "55" not in y["reason"]
+    # K1's Y rests on 5 portfolio buyers: shown (see below)
+    assert cell(ws_mod.whitespace(db(), Settings()), "K1", "Y")["potential"] == 60
+
+
 def test_fallback_to_the_portfolio():
     ws = ws_mod.whitespace(db(), Settings())
     y = cell(ws, "K1", "Y")
@@ -86,8 +98,10 @@ def test_fallback_to_the_portfolio():
     # R7 (1900): no Retail account within [633, 5700] -> portfolio; Z bought by K1 only (40)
     z = cell(ws, "R7", "Z")
     assert z["reason"] == (
-        "no Retail peer of similar size; 1 of 8 portfolio accounts buy it; median $40"
+        "no Retail peer of similar size; 1 of 8 portfolio accounts buy it; "
+        "too few to estimate (fewer than 5)"
     )
+    assert z["potential"] == 0
     # N1 has no TTM revenue: all 9 active accounts are its peers
     n = cell(ws, "N1", "Y")
     assert (
@@ -126,10 +140,13 @@ def test_pipeline_mark_and_ranking():
         "account_name",
         "product",
         "potential",
+        "confidence",
         "reason",
         "in_pipeline",
         "pipeline",
     ]
+    # every estimate here is a portfolio fallback (industry medians rest on fewer than 5)
+    assert set(top["confidence"]) == {"low"}
     assert len(ws.ranked(3)) == 3
     assert ws.notes == []
 
@@ -208,7 +225,7 @@ def test_filters_keep_peers_from_the_whole_portfolio():
 
     con = db()
     con.execute("UPDATE accounts SET owner = 'kim' WHERE account_id IN ('R1', 'K1')")
-    ws = ws_mod.whitespace(scoped(con, Filters(owners=("kim",))), Settings())
+    ws = ws_mod.whitespace(scoped(con, Filters(owners=("kim",))), Settings(min_peers=1))
     assert sorted(ws.cells["account_id"].unique()) == ["K1", "R1"]
     assert cell(ws, "R1", "Y")["reason"] == "4 of 5 Retail peers buy it; median $55"
     assert cell(ws, "K1", "Y")["potential"] == 60
@@ -242,3 +259,26 @@ def test_grid_of_some_accounts_is_the_full_grid_cut_to_them():
         part, full = ws.grid(values, ids), ws.grid(values).reindex(ids)
         assert part.equals(full), values
     assert ws.pipeline_grid(ids).equals(ws.pipeline_grid().reindex(ids))
+
+
+def test_confidence_and_fallbacks_below_industry_peer_estimates():
+    """min_peers 1 (every median shown): R1 and R5 get Retail-peer medians for Y (55: see
+    test_peer_median_and_reason; R5 at TTM 200 has the same five peers R1..R4, R6), high
+    confidence; every other estimate is a portfolio fallback, low. The list puts both Retail
+    estimates first although N1's X (portfolio median 100) and K1's Y (60) are bigger."""
+    ws = ws_mod.whitespace(db(), Settings(min_peers=1))
+    top = ws.ranked()
+    assert top[["account_id", "product", "potential", "confidence"]].values.tolist()[:4] == [
+        ["R5", "Y", 55, "high"],  # ties: bigger account first (R5 200 > R1 100)
+        ["R1", "Y", 55, "high"],
+        ["N1", "X", 100, "low"],
+        ["K1", "Y", 60, "low"],
+    ]
+    assert set(top["confidence"][2:]) == {"low"}
+    # within each confidence, by potential desc
+    low = top[top["confidence"] == "low"]["potential"]
+    assert list(low) == sorted(low, reverse=True)
+    # confidence only on empty cells with potential: filled cells and zero potential have none
+    assert cell(ws, "R1", "X")["confidence"] not in ("high", "low")  # filled
+    assert cell(ws, "R1", "Z")["confidence"] not in ("high", "low")  # none buy it: potential 0
+    assert set(ws_mod.CONFIDENCE_TEXT) == {"high", "low"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -173,6 +174,16 @@ def pts(x, digits: int = 0) -> str:
     return f"{'+' if v > 0 else ''}{v:.{digits}f} pts"
 
 
+def reads_as_zero(text) -> bool:
+    """Whether a formatted change ('+0.0 pts', '0.0%', '+0', '$0') shows no change: it has no
+    digit other than 0. A page shows such a change without an up or down arrow."""
+    return (
+        isinstance(text, str)
+        and re.search(r"\d", text) is not None
+        and not re.search(r"[1-9]", text)
+    )
+
+
 def number(x, digits: int = 0) -> str:
     return "–" if is_missing(x) else f"{float(x):,.{digits}f}"
 
@@ -186,6 +197,20 @@ def rag_of(value, green_min: float, amber_min: float) -> str | None:
         return None
     v = float(value)
     return "green" if v >= green_min else "amber" if v >= amber_min else "red"
+
+
+# Labels that mean "no tier" (the heatmap's, the metrics', a blank): always after the tiers.
+NO_TIER_LABELS = frozenset({UNTIERED, "Unassigned", "(none)", "", "not scored"})
+
+
+def tier_key(tier) -> tuple[int, str]:
+    """The one tier order of every legend, table and heatmap: Tier 1, Tier 2, Tier 3, then any
+    other label (alphabetically), then no tier. `sorted(labels, key=fmt.tier_key)`."""
+    if not isinstance(tier, str) or tier.strip() in NO_TIER_LABELS:
+        return (2, "" if not isinstance(tier, str) else tier)
+    if tier in TIERS:
+        return (0, str(TIERS.index(tier)))
+    return (1, tier.casefold())
 
 
 def tier_color(tier) -> str:
@@ -211,6 +236,20 @@ def day(x) -> str:
     return "–" if d is None else d.isoformat()
 
 
+def utc_time(x) -> str:
+    """A moment (ISO text or datetime) to the minute in UTC: '2026-12-02 03:10 UTC' (a time
+    without a zone is taken as UTC); '–' when missing, text that is no time as written."""
+    if is_missing(x) or x == "":
+        return "–"
+    try:
+        t = x if isinstance(x, dt.datetime) else dt.datetime.fromisoformat(str(x))
+    except ValueError:
+        return str(x)
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.UTC)
+    return f"{t:%Y-%m-%d %H:%M} UTC"
+
+
 def days(x) -> str:
     if is_missing(x):
         return "–"
@@ -218,9 +257,70 @@ def days(x) -> str:
     return f"{n:,} day" + ("" if n == 1 else "s")
 
 
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
+# -- Extract text is data, never markup ----------------------------------------------------------
+# Every text from an extract or a file name (account, tier, region, industry, product, notes,
+# header, sheet and file names...) goes through one of these before it is shown or written:
+# `md` where Streamlit renders Markdown, `plot_text` in a Plotly label, `cell_text` in an XLSX
+# or PPTX part, `formula_safe` in a cell a spreadsheet could evaluate.
+
+# Markdown punctuation escaped with a backslash (CommonMark escapes any ASCII punctuation).
+_MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~$&=")
+# U+2060 WORD JOINER: invisible and unbreakable. Escapes are resolved before remark-gfm finds
+# autolink literals in the text (http://x, www.x, a@b.c, mailto:...), so a backslash cannot stop
+# those: a joiner after every ':', between 'www' and '.', and before '@' does.
+WORD_JOINER = "\u2060"
+_WWW = re.compile(r"(?<![0-9A-Za-z])(www)(?=\.)", re.IGNORECASE)
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 def md(text) -> str:
-    """Text from an extract made safe to embed in Markdown (no links, images or emphasis)."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+    """`text` (from an extract, a file name...) as Markdown that shows exactly that text: no
+    link, image, emphasis, heading, HTML, `$` math, `:color[...]` / `:icon:` directive or
+    autolinked URL / e-mail; line breaks become spaces (the text stays inline). The escaped
+    text reads the same; copied, it carries invisible word joiners inside URLs and e-mails.
+    None is ''."""
+    s = _NEWLINE.sub(" ", "" if text is None else str(text))
+    s = _WWW.sub(lambda m: m.group(1) + WORD_JOINER, s)
+    out = []
+    for ch in s:
+        if ch == ":":
+            out.append("\\:" + WORD_JOINER)
+        elif ch == "@":
+            out.append(WORD_JOINER + "@")
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def plot_text(text) -> str:
+    """`text` for a Plotly label (title, tick, legend, hover, annotation, cell text): Plotly
+    reads a subset of HTML there (`<a href>`, `<b>`, `<br>`, entities), so `&`, `<` and `>`
+    are written as entities and show as themselves. None is ''."""
+    s = "" if text is None else str(text)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Characters an XML part (XLSX, PPTX) cannot hold: control characters other than tab, line
+# feed and carriage return, lone surrogates, U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def cell_text(text) -> str:
+    """`text` as an XLSX or PPTX part can hold it: each character XML cannot carry is replaced
+    by U+FFFD (a deck or workbook never fails on a stray control character). None is ''."""
+    return _XML_ILLEGAL.sub("\ufffd", "" if text is None else str(text))
+
+
+# What can start a formula when a spreadsheet opens a cell ("CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """`text` made inert in a spreadsheet cell: prefixed with `'` when its first character,
+    after leading spaces, could start a formula (`= + - @`, tab, carriage return). The one
+    neutraliser of every CSV and XLSX kamdash writes (exports, the offending rows)."""
+    if text.lstrip(" ").startswith(FORMULA_TRIGGERS) or text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text

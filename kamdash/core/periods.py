@@ -53,6 +53,19 @@ def label_to_quarter(label: str, fy_start: int = 1) -> int:
     return (int(year) - (1 if fy_start != 1 else 0)) * 4 + int(q) - 1
 
 
+def fiscal_year_of(d: dt.date, fy_start: int = 1) -> int:
+    """The fiscal year containing `d`, named by the calendar year it ends in (2026 for
+    2025-03-10 with a February start: FY2026 runs Feb 2025 - Jan 2026)."""
+    return quarter_of(d, fy_start) // 4 + (1 if fy_start != 1 else 0)
+
+
+def fiscal_year_bounds(year: int, fy_start: int = 1) -> tuple[dt.date, dt.date]:
+    """First and last day of fiscal year `year` (FY2026: 2026-01-01 .. 2026-12-31 with a
+    January start; 2025-02-01 .. 2026-01-31 with a February start)."""
+    q0 = (year - (1 if fy_start != 1 else 0)) * 4
+    return quarter_start(q0, fy_start), quarter_end(q0 + 3, fy_start)
+
+
 def is_partial(qi: int, as_of: dt.date, fy_start: int = 1) -> bool:
     """True when as_of falls before the first day of the quarter's last month."""
     last_month_start = quarter_start(qi + 1, fy_start)

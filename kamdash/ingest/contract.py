@@ -28,6 +28,22 @@ SCORE_COLUMNS = frozenset(
 
 
 @dataclass(frozen=True)
+class RowCheck:
+    """A per-table row rule, applied by validation (`rules.Rules.finish_table`) to the typed rows
+    of the table (after the rows without their key or a needed value are skipped): the rows
+    matching `condition` are reported as "{n} " + `text` at `level` ("error" refuses the load,
+    "warning" loads), naming the file, sheet, `column` and rows; with `drop`, they are left out
+    of the table. "{t}" in `condition` is the typed table, for conditions across its rows."""
+
+    level: str
+    code: str
+    column: str
+    condition: str
+    text: str
+    drop: bool = False
+
+
+@dataclass(frozen=True)
 class TableSpec:
     name: str
     required: tuple[str, ...]
@@ -48,6 +64,8 @@ class TableSpec:
     derived: dict[str, str] = field(default_factory=dict)
     # (code, text) of the warning for rows whose account is not in the accounts table
     orphan: tuple[str, str] | None = None
+    # row checks (`RowCheck`): rows matching a condition are reported and, when `drop`, left out
+    checks: tuple[RowCheck, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -86,6 +104,95 @@ UNKNOWN_ACCOUNT = (
 
 def _t(**kw: str) -> dict[str, str]:
     return kw
+
+
+# Growth goals: a target's period is a fiscal year ("FY2026") or a fiscal quarter ("2026Q1": the
+# first quarter of fiscal year 2026 in the settings' fiscal calendar), however an export writes
+# it: "FY 2026", "fy26", "2026" (a year), "2026 Q1", "2026-Q1", "Q1 2026", "Q1 FY26", "FY2026 Q1".
+# (pattern over the text without case, spaces, "-", "_" and "/"; its canonical form)
+_PERIODS = (
+    ("(?:FY)?([0-9]{4})", "FY\\1"),
+    ("FY([0-9]{2})", "FY20\\1"),
+    ("(?:FY)?([0-9]{4})Q([1-4])", "\\1Q\\2"),
+    ("FY([0-9]{2})Q([1-4])", "20\\1Q\\2"),
+    ("Q([1-4])(?:FY)?([0-9]{4})", "\\2Q\\1"),
+    ("Q([1-4])FY([0-9]{2})", "20\\2Q\\1"),
+)
+
+
+def period_sql(col: str = "period") -> str:
+    """SQL: the canonical period ("FY2026" or "2026Q1") of text column `col`; NULL when it is
+    neither a fiscal year nor a fiscal quarter ("FY26x", "H1 2026", a date)."""
+    u = (
+        f"upper(regexp_replace(regexp_replace(trim(CAST({col} AS VARCHAR)), '\\.0+$', ''), "
+        "'[\\s_/-]+', '', 'g'))"
+    )
+    cases = " ".join(
+        f"WHEN regexp_full_match({u}, '{p}') THEN regexp_replace({u}, '^{p}$', '{r}')"
+        for p, r in _PERIODS
+    )
+    return f"(CASE {cases} END)"
+
+
+_PERIOD = period_sql()
+# each target row's account and fiscal year ("A-17|2026"), and the same per account and fiscal
+# year over the rows that count (an account, a readable period, a target above zero), with
+# the quarter and year rows apart
+_GOAL_KEY = f"account_id || '|' || regexp_extract({_PERIOD}, '([0-9]{{4}})', 1)"
+_GOAL_YEARS = f"""(
+    SELECT account_id || '|' || fy FROM (
+        SELECT account_id, {_PERIOD} AS p, regexp_extract(p, '([0-9]{{4}})', 1) AS fy, target
+        FROM {{t}} WHERE account_id IS NOT NULL AND target > 0
+    ) WHERE p IS NOT NULL GROUP BY account_id, fy HAVING {{having}}
+)"""
+_YEAR_ROWS = "count(*) FILTER (p LIKE 'FY%')"
+_QUARTER_SUM = "sum(target) FILTER (p LIKE '%Q%')"
+_YEAR_SUM = "sum(target) FILTER (p LIKE 'FY%')"
+TARGET_CHECKS = (
+    RowCheck(
+        "error",
+        "bad_period",
+        "period",
+        f"{_PERIOD} IS NULL",
+        'period(s) are neither a fiscal year ("FY2026") nor a fiscal quarter ("2026Q1", in '
+        "the fiscal calendar of the settings).",
+        drop=True,
+    ),
+    RowCheck(
+        "warning",
+        "target_not_positive",
+        "target",
+        "target <= 0",
+        "target(s) are zero or below and were left out (a goal is above zero).",
+        drop=True,
+    ),
+    RowCheck(
+        "warning",
+        "quarters_differ_from_year",
+        "target",
+        f"target > 0 AND {_PERIOD} LIKE '%Q%' AND {_GOAL_KEY} IN "
+        + _GOAL_YEARS.replace(
+            "{having}",
+            f"{_YEAR_ROWS} > 0 AND abs({_QUARTER_SUM} - {_YEAR_SUM}) > "
+            f"greatest(1, 0.001 * {_YEAR_SUM})",
+        ),
+        "quarterly target(s) do not add up to the year's target of the same account and fiscal "
+        "year: the year's target is used.",
+    ),
+    RowCheck(
+        "warning",
+        "quarters_incomplete",
+        "period",
+        f"target > 0 AND {_PERIOD} LIKE '%Q%' AND {_GOAL_KEY} IN "
+        + _GOAL_YEARS.replace(
+            "{having}",
+            f"{_YEAR_ROWS} = 0 AND count(DISTINCT p) FILTER (p LIKE '%Q%') < 4",
+        ),
+        "quarterly target(s) cover only part of a fiscal year with no year target: a year's "
+        "target is its year row, or the sum of its four quarters, so these accounts have no "
+        "target for that year.",
+    ),
+)
 
 
 TABLES: dict[str, TableSpec] = {
@@ -193,6 +300,8 @@ TABLES: dict[str, TableSpec] = {
                 "sentiment",
                 "strength",
                 "last_contact",
+                "contact_id",
+                "reports_to",
             ),
             types=_t(
                 account_id=TEXT,
@@ -204,6 +313,10 @@ TABLES: dict[str, TableSpec] = {
                 sentiment=TEXT,
                 strength=SCORE,
                 last_contact=DATE,
+                # the contact's own ID and whom it reports to (a contact's name or ID, within
+                # the same account): the lines of the relationship map
+                contact_id=TEXT,
+                reports_to=TEXT,
             ),
             synonyms=("stakeholders", "contacts", "stakeholder map", "people", "relationships"),
             description="Contacts at the account with their influence and sentiment.",
@@ -305,6 +418,32 @@ TABLES: dict[str, TableSpec] = {
             types=_t(owner=TEXT, manager=TEXT, team=TEXT),
             synonyms=("team", "teams", "kams", "owners", "sales team", "users", "reps"),
             description="Account owners (KAMs), their manager and team.",
+        ),
+        TableSpec(
+            "targets",
+            required=("account_id", "period", "target"),
+            optional=(),
+            types=_t(account_id=TEXT, period=TEXT, target=NUMBER),
+            synonyms=(
+                "targets",
+                "target",
+                "growth goals",
+                "goals",
+                "goal",
+                "quotas",
+                "quota",
+                "revenue targets",
+                "sales targets",
+                "account targets",
+                "revenue goals",
+                "revenue plan",
+                "sales plan",
+            ),
+            description="Growth goals: target revenue per account and fiscal year or quarter.",
+            skip_blank=("period", "target"),
+            derived={"period": _PERIOD},
+            orphan=UNKNOWN_ACCOUNT,
+            checks=TARGET_CHECKS,
         ),
     ]
 }
@@ -481,6 +620,21 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "last meeting",
         "last touch",
     ),
+    "contact_id": ("contact id", "contact record id", "contact number", "contact no", "person id"),
+    # whom the contact reports to (Salesforce "Reports To", "ReportsToId"); "manager" is the
+    # team table's own column elsewhere, so here it is the stakeholders' (TABLE_COLUMN_SYNONYMS)
+    "reports_to": (
+        "reports to",
+        "reports to name",
+        "reports to full name",
+        "reports to contact",
+        "reports to id",
+        "reportstoid",
+        "reportsto",
+        "line manager",
+        "direct manager",
+        "supervisor",
+    ),
     "stage": (
         "stage",
         "opportunity stage",
@@ -538,6 +692,23 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "product_line": ("product line", "product family", "category", "line", "series"),
     "list_price": ("list price", "price", "unit price", "sales price"),
     "manager": ("manager", "sales manager", "reports to", "team lead"),
+    "period": ("period", "fiscal period", "target period", "fiscal year", "fy", "year", "quarter"),
+    "target": (
+        "target",
+        "target revenue",
+        "revenue target",
+        "quota",
+        "revenue quota",
+        "sales quota",
+        "goal",
+        "revenue goal",
+        "growth goal",
+        "sales goal",
+        "plan",
+        "revenue plan",
+        "sales plan",
+        "target amount",
+    ),
     "team": ("team", "sales team", "office", "team name", "regional office", "sales office"),
 }
 
@@ -548,7 +719,11 @@ TABLE_COLUMN_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "account_name": (*COLUMN_SYNONYMS["account_name"], "name"),
         "account_id": (*COLUMN_SYNONYMS["account_id"], "record id"),  # HubSpot companies
     },
-    "stakeholders": {"name": ("name", "contact", "contact name", "full name", "stakeholder")},
+    "stakeholders": {
+        "name": ("name", "contact", "contact name", "full name", "stakeholder"),
+        "reports_to": (*COLUMN_SYNONYMS["reports_to"], "manager", "manager name", "boss"),
+        "contact_id": (*COLUMN_SYNONYMS["contact_id"], "id", "record id"),
+    },
     "products": {"product": ("product", "product name", "sku", "item", "name")},
     "team": {
         "owner": (

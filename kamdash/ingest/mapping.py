@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kamdash.core.settings import read_toml
 from kamdash.ingest.contract import COLUMN_SYNONYMS, TABLE_COLUMN_SYNONYMS, TABLES, normalize
 from kamdash.ingest.staging import SourceSheet
 
@@ -228,11 +228,18 @@ def header_key(headers: list[str]) -> str:
     return hashlib.sha256("\x1f".join(normalize(h) for h in headers).encode()).hexdigest()[:16]
 
 
+# a mapping file: [table] sections of "column" = "header", and [merge.<kind>] tables
+MAPPING_DEPTH = 3
+MAPPING_TODO = (
+    'Fix it (sections like [revenue] with lines like amount = "Net Amount"; see the README), '
+    "or load without it."
+)
+
+
 def read_mapping_file(path: Path) -> dict[str, dict[str, str]]:
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ValueError(f'mapping file "{path}": {e}') from e
+    """The sections of a TOML mapping file; a ValueError naming the file, what is wrong and
+    what to do (unreadable, not TOML, nested too deeply, unknown tables or columns...)."""
+    raw = read_toml(Path(path), "mapping", MAPPING_DEPTH, MAPPING_TODO)
     out: dict[str, dict[str, str]] = {}
     for table, section in raw.items():
         if table == "merge":
@@ -376,9 +383,9 @@ def load_remembered(data_dir: Path) -> dict[str, dict]:
     if not d.is_dir():
         return out
     for f in sorted(d.glob("*.toml")):
-        try:
-            raw = tomllib.loads(f.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
+        try:  # a damaged remembered mapping is ignored (the columns are matched by name)
+            raw = read_toml(f, "remembered mapping", MAPPING_DEPTH, "")
+        except ValueError:
             continue
         for table, section in raw.items():
             if table in TABLES and isinstance(section, dict):

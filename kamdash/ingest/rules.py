@@ -117,6 +117,12 @@ class Rules:
                 blank_kept = f"{cond} AND {col} IS NULL AND {keep}"
                 self.warn(t, kept[1], raw(t), blank_kept, kept[2], col, "account_id", INFO)
             cond += f" AND ({col} IS NOT NULL OR {keep})"
+        for check in spec.checks:  # the table's own row rules (contract.RowCheck)
+            hit = f"coalesce({check.condition.replace('{t}', raw(t))}, false)"
+            col, level = check.column, check.level
+            self.warn(t, check.code, raw(t), f"{cond} AND {hit}", check.text, col, col, level)
+            if check.drop:
+                cond += f" AND NOT {hit}"
         if spec.one_row_per_id:
             cond += self._first_of_each_id(t, cond)
         cols = _cols(self.con, None, f"_kd_raw_{t}")

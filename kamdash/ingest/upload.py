@@ -1,15 +1,26 @@
 """Support for the Upload page (no Streamlit here): saving uploads, mapping choices, the
-downloadable copy of offending rows."""
+downloadable copy of offending rows.
+
+Uploaded files go to `<temp dir>/kamdash-uploads/<random>/` (UPLOADS_ROOT); each folder has a
+`.touched` marker whose time is the folder's last use. `sweep_uploads` removes folders unused
+for 30 minutes (`store.load.start_sweeper` runs it periodically: Streamlit has no session-end
+hook, so an abandoned upload is otherwise never removed)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
 import re
 import shutil
 import tempfile
+import time
+import uuid
 from pathlib import Path
 
+from kamdash.core.errors import StoreError, os_problem
+from kamdash.core.fmt import formula_safe
 from kamdash.ingest.contract import TABLES
 from kamdash.ingest.mapping import Mapping, TableMapping, guess_columns, remember
 from kamdash.ingest.names import NearDuplicate
@@ -26,23 +37,69 @@ def safe_name(name: str) -> str:
     return base or "upload"
 
 
+UPLOAD_IDLE_SECONDS = 30 * 60  # an upload folder unused this long is removed by the sweep
+MARKER = ".touched"
+
+
+def uploads_root() -> Path:
+    """Where uploaded files are kept while they are checked: `<temp dir>/kamdash-uploads`."""
+    return Path(tempfile.gettempdir()) / "kamdash-uploads"
+
+
 def save_uploads(files: list[tuple[str, bytes]]) -> tuple[Path, list[Path]]:
-    """Write uploaded files (name, content) into a new temporary directory."""
-    d = Path(tempfile.mkdtemp(prefix="kamdash-upload-"))
+    """Write uploaded files (name, content) into a new folder under `uploads_root()`.
+    StoreError (nothing left behind) when the disk is full or the folder is not writable."""
+    root = uploads_root()
+    d = root / uuid.uuid4().hex
     paths, seen = [], set()
-    for name, content in files:
-        n = safe_name(name)
-        while n.lower() in seen:
-            n = "_" + n
-        seen.add(n.lower())
-        (d / n).write_bytes(content)
-        paths.append(d / n)
+    try:
+        d.mkdir(parents=True)
+        (d / MARKER).touch()
+        for name, content in files:
+            n = safe_name(name)
+            while n.lower() in seen:
+                n = "_" + n
+            seen.add(n.lower())
+            (d / n).write_bytes(content)
+            paths.append(d / n)
+    except OSError as e:
+        shutil.rmtree(d, ignore_errors=True)
+        where = e.filename or d
+        raise StoreError(
+            os_problem(e, where, "save the uploaded file to", root)
+            + " Nothing was checked or published."
+        ) from e
     return d, paths
+
+
+def touch_uploads(d: Path | None) -> None:
+    """Mark an upload folder in use now (the sweep leaves it alone for UPLOAD_IDLE_SECONDS)."""
+    if d is not None:
+        with contextlib.suppress(OSError):
+            os.utime(Path(d) / MARKER)
 
 
 def remove_uploads(d: Path | None) -> None:
     if d is not None:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def sweep_uploads(max_idle_seconds: float = UPLOAD_IDLE_SECONDS) -> list[Path]:
+    """Remove the upload folders unused for `max_idle_seconds` (by their marker's time, else
+    the folder's); returns them."""
+    root = uploads_root()
+    cutoff = time.time() - max_idle_seconds
+    removed = []
+    if not root.is_dir():
+        return removed
+    for d in root.iterdir():
+        with contextlib.suppress(OSError):
+            marker = d / MARKER
+            used = (marker if marker.exists() else d).stat().st_mtime
+            if d.is_dir() and used < cutoff:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+    return removed
 
 
 def columns_for(table: str, sheet: SourceSheet, tm: TableMapping | None) -> dict[str, str]:
@@ -100,22 +157,21 @@ def offending_rows_csv(report: Report) -> bytes:
     cells = [k for k in keys if k not in ("_row", "_source_row")]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(head + cells)
+    w.writerow([_safe_cell(h) for h in head + cells])
     for p in problems:
         for row in p.offending:
             r = row.get("_row", row.get("_source_row"))
-            values = [_safe_cell(row.get(k)) for k in cells]
-            w.writerow([p.level, p.code, p.file, p.sheet or "", p.column or "", r, *values])
+            where = [p.level, p.code, p.file, p.sheet, p.column, r]
+            w.writerow([_safe_cell(v) for v in where + [row.get(k) for k in cells]])
     return buf.getvalue().encode("utf-8-sig")
 
 
+# A plain decimal number ("-50", "+1.5e3"): the cell a spreadsheet reads as that number.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _safe_cell(v: object) -> str:
-    """Text that cannot run as a formula when the CSV is opened in a spreadsheet."""
+    """Any field (header, file, sheet, column, cell) as text that cannot run as a formula when
+    the CSV is opened in a spreadsheet; a plain number ("-50") stays a number."""
     s = "" if v is None else str(v)
-    if s[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        try:
-            float(s)
-            return s  # a plain negative number stays a number
-        except ValueError:
-            return "'" + s
-    return s
+    return s if _NUMBER.fullmatch(s) else formula_safe(s)

@@ -27,7 +27,7 @@ from kamdash.core.settings import Settings
 
 # Bump when the SQL (or the reason texts) of a precomputed aggregate changes: snapshots
 # published before are then computed on the fly instead of read from a stale table.
-VERSION = 4
+VERSION = 5
 REGISTRY = "_kd_derived"
 
 

@@ -18,6 +18,15 @@ Definitions (design brief, "Metric definitions"; weights and thresholds from `Se
 - Several `scores` rows for one account: their mean per criterion.
 - Suggested tier: score >= tier1_min -> Tier 1, >= tier2_min -> Tier 2, else Tier 3 (compared
   after rounding to 9 decimals, so 3.8 computed as 3.7999999999 is still Tier 1).
+- Revenue alone (current_revenue is the only criterion scored: no scores sheet, or no weighted
+  criterion in it): a quintile score would put 40% of accounts in Tier 1, so the suggested tier
+  follows the field's rule of thumb on TTM(Q) rank among the portfolio's n active accounts
+  (whole portfolio, as the quintile): n1 = max(1, round(revenue_tier1_share * n)) accounts in
+  Tier 1, n12 = max(n1, round((revenue_tier1_share + revenue_tier2_share) * n)) in Tier 1 or 2
+  (round half up, counts cumulated so the shares add up); an account's rank = 1 + the number of
+  active accounts with a larger TTM, so ties share the higher tier; Tier 1 when rank <= n1,
+  Tier 2 when rank <= n12, else Tier 3; no TTM revenue: Tier 3. E.g. 701 accounts: 70, 140,
+  491; 7 accounts: 1, 1, 5. `TierScores.basis` is "revenue" and `rule` says it in words.
 - Fit: assigned tier vs suggested: "match"; "under-served" (assigned lower than suggested,
   e.g. assigned Tier 3, suggested Tier 1); "over-served" (assigned higher than suggested);
   "unassigned" (no assigned tier); None when the account has no score.
@@ -35,13 +44,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from kamdash.core.db import columns, frame, has_table, numeric_columns, quote_ident, unfiltered
+from kamdash.core.fmt import TIERS, tier_key
 from kamdash.core.missing import Missing, require
 from kamdash.core.periods import PeriodContext, period_context, ttm_bounds
 from kamdash.core.settings import Settings
 from kamdash.metrics.grid import account_quarters
 from kamdash.metrics.retention import cohort_retention
 
-TIERS = ("Tier 1", "Tier 2", "Tier 3")
 UNASSIGNED = "Unassigned"
 NONE_LABEL = "(none)"
 CURRENT_REVENUE = "current_revenue"
@@ -80,6 +89,12 @@ class TierScores:
     tier1_min: float
     tier2_min: float
     notes: list[str] = field(default_factory=list)
+    basis: str = "score"  # "score" (the weighted scorecard) or "revenue" (revenue alone)
+    rule: str = ""  # how the suggested tier is set, in plain words
+
+    @property
+    def revenue_alone(self) -> bool:
+        return self.basis == "revenue"
 
     @cached_property
     def parts(self) -> pd.DataFrame:
@@ -121,6 +136,52 @@ def revenue_quintile(ttm: ArrayLike) -> np.ndarray:
         return np.ones(t.size)
     k = np.searchsorted(active, t, side="right")
     return np.where(t > 0, (5 * k + n - 1) // n, 1).astype(float)
+
+
+def _half_up(x: float) -> int:
+    return int(np.floor(x + 0.5))
+
+
+def revenue_tier_counts(n: int, tier1_share: float, tier2_share: float) -> tuple[int, int]:
+    """(n1, n12): how many of `n` active accounts the revenue-alone rule puts in Tier 1, and in
+    Tier 1 or 2 (round half up, at least one account in Tier 1)."""
+    if n <= 0:
+        return 0, 0
+    n1 = min(n, max(1, _half_up(tier1_share * n)))
+    n12 = min(n, max(n1, _half_up((tier1_share + tier2_share) * n)))
+    return n1, n12
+
+
+def revenue_rank(ttm: ArrayLike) -> np.ndarray:
+    """1 + the number of active accounts (TTM > 0) with a larger TTM (ties share a rank); NaN
+    for an account without TTM revenue."""
+    t = np.asarray(ttm, dtype=float)
+    active = np.sort(t[t > 0])
+    above = active.size - np.searchsorted(active, t, side="right")
+    return np.where(t > 0, above + 1, np.nan)
+
+
+def revenue_tiers(ttm: ArrayLike, tier1_share: float, tier2_share: float) -> np.ndarray:
+    """The revenue-alone tier of each account: Tier 1 for rank <= n1, Tier 2 for rank <= n12,
+    else Tier 3 (`revenue_tier_counts`, `revenue_rank`); Tier 3 without TTM revenue."""
+    t = np.asarray(ttm, dtype=float)
+    n1, n12 = revenue_tier_counts(int((t > 0).sum()), tier1_share, tier2_share)
+    rank = revenue_rank(t)
+    out = np.full(t.size, TIERS[2], dtype=object)
+    out[rank <= n1] = TIERS[0]
+    out[(rank > n1) & (rank <= n12)] = TIERS[1]
+    return out
+
+
+def revenue_rule(n: int, settings: Settings) -> str:
+    """The revenue-alone rule in plain words, with this portfolio's counts."""
+    s1, s2 = settings.revenue_tier1_share, settings.revenue_tier2_share
+    n1, n12 = revenue_tier_counts(n, s1, s2)
+    return (
+        f"Tiers from revenue alone: Tier 1 = the top {s1:.0%} of accounts by TTM revenue "
+        f"({n1:,}), Tier 2 = the next {s2:.0%} ({n12 - n1:,}), Tier 3 = the rest "
+        f"({n - n12:,} active, and accounts without TTM revenue)."
+    )
 
 
 def _sheet_criteria(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -201,11 +262,20 @@ def tier_scores(
     ).drop_duplicates("account_id")
     table = table.set_index("account_id")
     table["ttm"] = 0.0
+    by_revenue, rule = None, ""
     if qi is not None:
         ttm = _portfolio_ttm(con, settings, qi)
         table["ttm"] = ttm.reindex(table.index).fillna(0.0).astype(float)
         quintile = pd.Series(revenue_quintile(ttm.to_numpy()), index=ttm.index)
         table[CURRENT_REVENUE] = quintile.reindex(table.index).fillna(1.0)
+        table["revenue_rank"] = pd.Series(revenue_rank(ttm.to_numpy()), index=ttm.index).reindex(
+            table.index
+        )
+        if crit == [CURRENT_REVENUE]:
+            s1, s2 = settings.revenue_tier1_share, settings.revenue_tier2_share
+            tiers = pd.Series(revenue_tiers(ttm.to_numpy(), s1, s2), index=ttm.index)
+            by_revenue = tiers.reindex(table.index).fillna(TIERS[2])
+            rule = revenue_rule(int((ttm > 0).sum()), settings)
     sheet = [c for c in crit if c != CURRENT_REVENUE]
     if sheet:
         # several scores rows for one account: their mean per criterion
@@ -217,7 +287,7 @@ def tier_scores(
     table = table[[*table.columns.difference(crit, sort=False), *crit]]
     table[crit] = table[crit].astype(float)
     table["tier_score"] = weighted_score({c: table[c] for c in crit}, w)
-    return _assemble(table, w, crit, qi, settings, notes)
+    return _assemble(table, w, crit, qi, settings, notes, by_revenue, rule)
 
 
 def _suggest(score: pd.Series, t1: float, t2: float) -> pd.Series:
@@ -262,10 +332,23 @@ def _assemble(
     qi: int | None,
     settings: Settings,
     notes: list[str],
+    by_revenue: pd.Series | None = None,
+    revenue_rule_text: str = "",
 ) -> TierScores:
     table["criteria"] = table[crit].notna().sum(axis=1).astype(int)
     table["tier_score"] = table.pop("tier_score").astype(float)
-    table["suggested_tier"] = _suggest(table["tier_score"], settings.tier1_min, settings.tier2_min)
+    if by_revenue is None:
+        table["suggested_tier"] = _suggest(
+            table["tier_score"], settings.tier1_min, settings.tier2_min
+        )
+        basis = "score"
+        rule = (
+            f"Suggested tier from the tier score: Tier 1 at {settings.tier1_min:g} or above, "
+            f"Tier 2 at {settings.tier2_min:g} or above, else Tier 3."
+        )
+    else:
+        table["suggested_tier"] = by_revenue.astype(object)
+        basis, rule = "revenue", revenue_rule_text
     table["fit"] = _fit(table["assigned_tier"], table["suggested_tier"])
     table["fit_text"] = table["fit"].map(FIT_TEXT)
     table = table.rename_axis("account_id").reset_index()
@@ -280,6 +363,8 @@ def _assemble(
         tier1_min=settings.tier1_min,
         tier2_min=settings.tier2_min,
         notes=notes,
+        basis=basis,
+        rule=rule,
     )
 
 
@@ -304,6 +389,10 @@ def tier_explanation(ts: TierScores, account_id: str) -> str:
     r = row.iloc[0]
     if pd.isna(r["tier_score"]):
         return f"{r['account_id']}: no tiering criteria scored"
+    if ts.revenue_alone:
+        rank = r.get("revenue_rank")
+        where = "no TTM revenue" if pd.isna(rank) else f"#{int(rank):,} by TTM revenue"
+        return f"{r['suggested_tier']} ({where}; revenue alone: {ts.rule})"
     score, tier = float(r["tier_score"]), r["suggested_tier"]
     t1, t2 = ts.tier1_min, ts.tier2_min
     if tier == "Tier 1":
@@ -431,12 +520,11 @@ def _revenue_cells(
 
 
 def _layout(out: pd.DataFrame, dimension: str, value: str) -> pd.DataFrame:
-    """Tiers in order, then other tiers; dimension values sorted, '(none)' and 'All' last."""
+    """Tiers in the one tier order (`fmt.tier_key`: Tier 1-3, other labels, Unassigned);
+    dimension values sorted, '(none)' and 'All' last."""
     dims = sorted(c for c in out.columns if c not in ("All", NONE_LABEL))
     dims += [c for c in (NONE_LABEL, "All") if c in out.columns]
-    order = [t for t in (*TIERS, UNASSIGNED) if t in out.index]
-    order += sorted(t for t in out.index if t not in order)
-    out = out.reindex(index=order, columns=dims)
+    out = out.reindex(index=sorted(out.index, key=tier_key), columns=dims)
     if value in ("revenue", "count"):
         out = out.fillna(0)
         if value == "count":

@@ -17,6 +17,12 @@ Definitions (design brief, "Whitespace potential"; settings.peer_size_factor, pe
 - Potential of an empty (a, product) cell = median TTM spend on the product among the peers
   who buy it (spend > 0); 0 when none of them does. Reason: "14 of 20 Retail peers buy it;
   median $120k".
+- Confidence of a potential (empty cells with potential > 0): "high" when it is the median of
+  industry peers of similar size, "low" when the account fell back to the whole portfolio (the
+  same portfolio-wide median for every such account). A median of fewer buyers than
+  settings.min_peers is withheld (potential 0, "too few to estimate"). Ranking (`ranked`):
+  high-confidence estimates first, then fallbacks, each by potential desc, so portfolio
+  medians never crowd the top of the list.
 - Pipeline: sum of open opportunities (`is_open`) of the account on the product (and, in the
   business-unit grid, on the business unit; an open opportunity without a business unit marks
   every business unit row of its product).
@@ -51,8 +57,9 @@ class Whitespace:
     """cells: one row per (account, product) of the universe: account_id, account_name,
     industry, account_ttm, product, ttm (TTM revenue on the product, 0 when none), filled,
     potential (empty cells only; NaN on filled ones), peers (peer count), buyers (peers buying
-    it; empty cells only), peer_group ('industry' / 'portfolio'), reason, pipeline (open amount, 0 when none),
-    in_pipeline."""
+    it; empty cells only), peer_group ('industry' / 'portfolio'), confidence ('high': industry
+    peers, 'low': portfolio fallback; empty cells with potential only, None else), reason,
+    pipeline (open amount, 0 when none), in_pipeline."""
 
     cells: pd.DataFrame
     products: list[str]
@@ -76,19 +83,21 @@ class Whitespace:
         return amount.where(self.grid("in_pipeline", account_ids).eq(True))
 
     def ranked(self, n: int | None = None) -> pd.DataFrame:
-        """The biggest opportunities: empty cells with potential > 0, by potential desc (ties:
-        bigger account first): account_id, account_name,
-        product, potential, reason, in_pipeline, pipeline."""
+        """The biggest opportunities: empty cells with potential > 0, high confidence (industry
+        peers) first, then low (portfolio fallback), each by potential desc (ties: bigger
+        account first): account_id, account_name, product, potential, confidence, reason,
+        in_pipeline, pipeline."""
         e = self.cells[~self.cells["filled"] & (self.cells["potential"] > 0)]
-        e = e.sort_values(
-            ["potential", "account_ttm", "account_id", "product"],
-            ascending=[False, False, True, True],
+        e = e.assign(_low=e["confidence"] != "high").sort_values(
+            ["_low", "potential", "account_ttm", "account_id", "product"],
+            ascending=[True, False, False, True, True],
         )
         cols = [
             "account_id",
             "account_name",
             "product",
             "potential",
+            "confidence",
             "reason",
             "in_pipeline",
             "pipeline",
@@ -148,10 +157,15 @@ COLUMNS = [
     "peers",
     "buyers",
     "peer_group",
+    "confidence",
     "reason",
     "pipeline",
     "in_pipeline",
 ]
+CONFIDENCE_TEXT = {
+    "high": "median of industry peers of similar size",
+    "low": "portfolio-wide median (too few industry peers of similar size)",
+}
 
 
 def whitespace(
@@ -205,6 +219,9 @@ def whitespace(
     empty = ~df["filled"]
     df["potential"] = np.where(empty, df["med"].fillna(0.0), np.nan)
     df["buyers"] = df["buyers"].astype("Int64").mask(~empty)  # peers buying: empty cells only
+    has_pot = (empty & (df["potential"] > 0)).to_numpy()
+    by_ind = (df["peer_group"] == "industry").to_numpy()
+    df["confidence"] = np.where(has_pot, np.where(by_ind, "high", "low"), None)
     notes = []
     if not has_table(con, "opportunities"):
         notes.append("no opportunities sheet in this extract: open pipeline not marked")
@@ -258,6 +275,7 @@ def storage_params(settings: Settings, qi: int) -> dict:
         "fy": int(settings.fiscal_year_start_month),
         "peer_size_factor": float(settings.peer_size_factor),
         "peer_min_count": int(settings.peer_min_count),
+        "min_peers": int(settings.min_peers),
         "currency": settings.currency,
     }
 
@@ -295,6 +313,8 @@ def cells_frame(
         SELECT * FROM out WHERE {keep} ORDER BY account_id, product
     """
     df = frame(con, sql, [start, end, *(params or [])])
+    # a median of fewer buyers than min_peers is withheld: it would be another account's spend
+    df["med"] = df["med"].mask(df["buyers"] < settings.min_peers)
     df["reason"] = _reasons(df, ~df["filled"], settings)
     return df
 
@@ -368,17 +388,21 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
     cur = settings.currency
     uniq = d["med"].dropna().unique()
     med = d["med"].map(dict(zip(uniq, (money(x, cur) for x in uniq), strict=True)))
-    med = med.fillna("").astype(str)
+    med = med.astype(object).fillna("").astype(str)
     buyers = d["buyers"].astype(int).map("{:,}".format)
     peers = d["peers"].astype(int).map("{:,}".format)
     ind = d["industry"].fillna("").astype(str)
     by_ind = d["peer_group"] == "industry"
     none_buy = d["buyers"] == 0
+    few = (d["buyers"] > 0) & d["med"].isna()  # fewer buyers than min_peers: no median shown
+    median = np.where(
+        few, f"; too few to estimate (fewer than {settings.min_peers})", "; median " + med
+    )
     # industry peers
     r_ind = np.where(
         none_buy,
         "none of " + peers + " " + ind + " peers buy it",
-        buyers + " of " + peers + " " + ind + " peers buy it; median " + med,
+        buyers + " of " + peers + " " + ind + " peers buy it" + median,
     )
     # portfolio fallback: why, then the portfolio figures
     why = np.where(
@@ -402,7 +426,7 @@ def _reasons(df: pd.DataFrame, empty: pd.Series, settings: Settings) -> pd.Serie
     r_port = np.where(
         none_buy,
         why + "; none of " + peers + " portfolio accounts buy it",
-        why + "; " + buyers + " of " + peers + " portfolio accounts buy it; median " + med,
+        why + "; " + buyers + " of " + peers + " portfolio accounts buy it" + median,
     )
     out[d.index] = np.where(by_ind, r_ind, r_port)
     return out.astype("str")

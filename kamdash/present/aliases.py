@@ -1,38 +1,58 @@
-"""Hide names: neutral, stable aliases for account and contact names (client-facing use).
+"""Hide names: neutral, stable aliases for account, contact and KAM names (client-facing use).
 
-When a KAM screen-shares a QBR or sends the deck afterwards, names of accounts and of the
-customer's people must not show. `Aliases` replaces them everywhere they can appear:
+When a KAM screen-shares a QBR or sends the deck afterwards, names of accounts, of the
+customer's people and of our own KAMs must not show. `Aliases` replaces them everywhere they
+can appear:
 
-- account names -> "Account K7", contact (stakeholder) names -> "Contact C12";
-- in DataFrames: `account_name` (by `account_id`), `parent_name` (by `parent_id`), `name` /
-  `contact` columns, any column the caller names, and by default every other text column
-  (notes, reasons, titles, opportunity names) through `text()`;
+- account names -> "Account K7", contact (stakeholder) names -> "Contact C12", KAM (owner)
+  names -> "KAM B3" (with `hide_owners`, which the app's "Hide names" turns on);
+- in DataFrames: `account_name` / "Account" (by the row's `account_id` / "Account ID"),
+  `parent_name` (by `parent_id`), `name` / `contact` columns, owner / KAM columns, any column
+  the caller names, and by default every other text column (notes, reasons, titles,
+  opportunity names, an ID that spells a name) through `text()`;
 - in free text: every occurrence of a known name, case-insensitive, on word boundaries; an
   account's name also without its legal suffix ("Glenmore Retail LLC" -> "Glenmore Retail"),
   e-mail addresses (always masked: they usually spell a person and a company), and web
   domains spelling an account's name ("www.glenmoreretail.com").
 
-Stability: an alias is derived from HMAC-SHA256(salt, kind + id), so the same salt and the
-same account give the same alias (one salt per session: `new_salt()`); another salt gives other
-aliases, so aliases cannot be linked across sessions. Codes are short; two ids whose codes
-collide are told apart by probing further codes, in the order of their digests (so the result
-depends only on the salt and the set of names registered, not on the order of registration).
-
-KAM (owner) names are our own people and stay visible unless `hide_owners=True`.
+Stability: an alias is derived from HMAC-SHA256(secret, kind + key), the key being the
+account ID (never its name) or a person's normalised name. The secret is the installation's
+(`installation_secret(data_dir)`: `<data_dir>/.kamdash_secret`, 32 random bytes made once,
+mode 0600), so an account has the same alias on every screen, in every session, export and
+deck, and in every snapshot of one installation; another installation (another secret) gives
+other aliases, and nobody can compute an alias from a name. Codes are short; two keys whose
+codes collide are told apart by probing further codes, in the order of their digests. The codes
+given out are recorded in the installation's ledger (`<data_dir>/.kamdash_aliases.json`:
+keyed digest -> code, no name, no ID), so a code, once given, stays with its account even when
+a later snapshot brings an account that would have won the collision; codes are unique per
+installation, hence within every snapshot. Without a ledger (`Aliases(secret, ...)`), the
+result depends only on the secret and the set of keys registered, not on their order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import json
+import logging
+import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from kamdash.core.db import has_table, rows
+
+try:  # a lock around the ledger's read-allocate-write (POSIX); elsewhere the last writer wins
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+log = logging.getLogger("kamdash")
 
 # Letters without I/O (read as 1/0) for the code's first character.
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -84,12 +104,111 @@ WEBSITE_HIDDEN = "(website hidden)"
 # DataFrame columns holding names, by kind.
 ACCOUNT_NAME_COLUMNS = ("account_name", "account", "customer", "parent_name", "parent")
 CONTACT_NAME_COLUMNS = ("name", "contact", "contact_name", "stakeholder", "stakeholder_name")
-OWNER_COLUMNS = ("owner", "kam", "manager")
+OWNER_COLUMNS = ("owner", "kam", "kam (owner)", "account owner", "manager")
+# The columns holding a row's account ID ("Account ID" is how tables name it on screen).
+ID_COLUMNS = ("account_id", "account id")
+SECRET_FILE = ".kamdash_secret"
+LEDGER_FILE = ".kamdash_aliases.json"
+# Used when the data directory cannot hold the installation's secret (a read-only folder):
+# aliases then hold for this process only.
+_PROCESS_SECRET = secrets.token_hex(32)
 
 
 def new_salt() -> str:
-    """A fresh random salt (one per session)."""
+    """A fresh random secret (aliases that hold for one object only: tests, one-off use)."""
     return secrets.token_hex(8)
+
+
+def installation_secret(data_dir: str | Path) -> str:
+    """The installation's alias key: `<data_dir>/.kamdash_secret`, 32 random bytes (hex) made
+    once with mode 0600 (atomically: two processes starting together agree on one). OSError
+    when the folder cannot hold it."""
+    path = Path(data_dir) / SECRET_FILE
+    with contextlib.suppress(FileNotFoundError):
+        return _read_secret(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(os.urandom(32).hex() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # fails when another process made it first: theirs is kept
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            with contextlib.suppress(FileExistsError):
+                fd2 = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd2, "w", encoding="ascii") as f:
+                    f.write(tmp.read_text(encoding="ascii"))
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < 32:
+        raise OSError(f"{path}: not an alias secret (delete it to make a new one)")
+    return value
+
+
+class AliasLedger:
+    """The codes an installation has given out, by kind: keyed digest (hex) -> code, in
+    `<data_dir>/.kamdash_aliases.json` (mode 0600; it holds neither a name nor an ID). Read,
+    extended and written back under a lock, replaced atomically; a folder that cannot be
+    written leaves the new codes in memory only."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def of(cls, data_dir: str | Path) -> AliasLedger:
+        return cls(Path(data_dir) / LEDGER_FILE)
+
+    def read(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as e:
+            log.warning("alias ledger %s unreadable (%s): codes not remembered", self.path, e)
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: dict(v) for k, v in data.items() if k in _PREFIX and isinstance(v, dict)}
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        lock = None
+        try:
+            lock = open(self.path.with_name(self.path.name + ".lock"), "a")  # noqa: SIM115
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        except OSError:  # a read-only folder: nothing will be written anyway
+            lock = None
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.close()  # releases the lock
+
+    def write(self, data: dict[str, dict[str, str]]) -> None:
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, separators=(",", ":"), sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except OSError as e:
+            log.warning("alias ledger %s not written (%s): new codes held in memory", self.path, e)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _norm(name) -> str:
@@ -125,22 +244,36 @@ def _compact(name: str) -> str | None:
 
 
 class _Codes:
-    """The aliases of one kind of name ("Account K7"): a code derived from HMAC-SHA256(salt,
-    kind + key), probing further codes past a collision."""
+    """The aliases of one kind of name ("Account K7"): a code derived from HMAC-SHA256(secret,
+    kind + key), probing further codes past a collision; with a ledger, a key's code is the one
+    the installation gave it before."""
 
     def __init__(self, salt: str, kind: str):
         self.salt, self.kind = salt, kind
         self.alias: dict[str, str] = {}  # key -> alias
         self.taken: set[str] = set()
+        self.known: dict[str, str] = {}  # ledger: tag -> code (given out before)
 
     def _digest(self, key: str, n: int = 0) -> bytes:
         msg = f"{self.kind}\x1f{key}\x1f{n}".encode()
         return hmac.new(str(self.salt).encode(), msg, hashlib.sha256).digest()
 
+    def tag(self, key: str) -> str:
+        """How the ledger knows `key`: its keyed digest (no name, no ID)."""
+        return self._digest(key)[:16].hex()
+
+    def _give(self, key: str, code: str) -> str:
+        self.taken.add(code)
+        self.alias[key] = f"{_PREFIX[self.kind]} {code}"
+        return self.alias[key]
+
     def get(self, key: str) -> str:
-        """The alias of `key`, allocated when new."""
+        """The alias of `key`, allocated when new (in memory: `register` records it)."""
         if key in self.alias:
             return self.alias[key]
+        code = self.known.get(self.tag(key)) if self.known else None
+        if code is not None:
+            return self._give(key, code)
         n = 0
         while True:
             v = int.from_bytes(self._digest(key, n)[:8], "big")
@@ -149,17 +282,35 @@ class _Codes:
             if code not in self.taken:
                 break
             n += 1
-        self.taken.add(code)
-        self.alias[key] = f"{_PREFIX[self.kind]} {code}"
-        return self.alias[key]
+        return self._give(key, code)
 
-    def register(self, keys: Iterable[str]) -> None:
-        # allocation in digest order, so who wins a collision depends only on the salt and
-        # the set of names, never on the order they were registered in
-        for k in sorted(
-            {k for k in keys if k not in self.alias}, key=lambda k: (self._digest(k), k)
-        ):
-            self.get(k)
+    def learn(self, known: Mapping[str, str]) -> None:
+        """The codes the ledger holds: taken, and each one its key's."""
+        self.known = dict(known)
+        self.taken.update(self.known.values())
+
+    def register(self, keys: Iterable[str], ledger: AliasLedger | None = None) -> None:
+        # allocation in digest order, so who wins a collision depends only on the secret, the
+        # set of names and the codes given out before, never on the order of registration
+        new = sorted({k for k in keys if k not in self.alias}, key=lambda k: (self._digest(k), k))
+        if not new:
+            return
+        if ledger is None:
+            for k in new:
+                self.get(k)
+            return
+        with ledger.locked():
+            data = ledger.read()  # again, under the lock: another process may have added
+            known = data.setdefault(self.kind, {})
+            self.learn(known)
+            fresh = [k for k in new if self.tag(k) not in known]
+            for k in new:
+                self.get(k)
+            if fresh:
+                for k in fresh:
+                    known[self.tag(k)] = self.alias[k].rsplit(" ", 1)[1]
+                ledger.write(data)
+                self.known = dict(known)
 
 
 class _TextIndex:
@@ -276,7 +427,12 @@ def _is_text(values) -> bool:
 
 
 class Aliases:
-    """Stable aliases of account, contact (and optionally owner) names for one session.
+    """Stable aliases of account, contact (and optionally KAM) names.
+
+    `secret`: the key (`installation_secret(data_dir)` for aliases that hold across sessions
+    and snapshots; None: a random one, aliases of this object only). `ledger`: the
+    installation's record of the codes given out (`AliasLedger.of(data_dir)`), which keeps a
+    code with its account across snapshots. `for_installation` builds both from a data dir.
 
     `enabled=False` gives a pass-through object with the same methods (names unchanged), so
     callers can always go through one object.
@@ -284,18 +440,24 @@ class Aliases:
 
     def __init__(
         self,
-        salt: str | None = None,
+        secret: str | None = None,
         accounts: Iterable[tuple[str, str | None]] | Mapping[str, str | None] = (),
         contacts: Iterable[str] = (),
         owners: Iterable[str] = (),
         *,
         enabled: bool = True,
         hide_owners: bool = False,
+        ledger: AliasLedger | None = None,
     ):
-        self.salt = salt if salt is not None else new_salt()
+        self.salt = secret if secret is not None else new_salt()
         self.enabled = enabled
         self.hide_owners = hide_owners
+        self.ledger = ledger
         self._codes = {kind: _Codes(self.salt, kind) for kind in _PREFIX}
+        if ledger is not None:
+            known = ledger.read()
+            for kind, codes in self._codes.items():
+                codes.learn(known.get(kind, {}))
         self._index = _TextIndex()
         self.register_accounts(accounts.items() if isinstance(accounts, Mapping) else accounts)
         self.register_contacts(contacts)
@@ -306,13 +468,16 @@ class Aliases:
     def from_connection(
         cls,
         con: duckdb.DuckDBPyConnection,
-        salt: str | None = None,
+        secret: str | None = None,
         *,
         enabled: bool = True,
         hide_owners: bool = False,
+        ledger: AliasLedger | None = None,
     ) -> Aliases:
-        """Aliases for every account and contact of a snapshot (use an unfiltered cursor so an
-        account keeps its alias whatever the filters)."""
+        """Aliases for every account, contact and KAM of a snapshot (use an unfiltered cursor:
+        an account keeps its alias whatever the filters and whoever looks). Accounts are the
+        accounts sheet's, and the IDs of revenue and deals it does not list; KAMs the owners
+        of accounts and deals, and the team sheet's owners and managers."""
 
         def names(table: str, column: str) -> list[str]:
             if not has_table(con, table):
@@ -326,15 +491,56 @@ class Aliases:
                 "SELECT account_id, min(account_name) FROM accounts "
                 "WHERE account_id IS NOT NULL GROUP BY account_id",
             )
-        owners = names("accounts", "owner") + names("team", "owner") + names("team", "manager")
+        listed = {str(i) for i, _ in accounts}
+        for table in ("revenue", "opportunities"):
+            more = [i for i in names(table, "account_id") if str(i) not in listed]
+            accounts += [(i, None) for i in more]
+            listed.update(str(i) for i in more)
+        owners = names("accounts", "owner") + names("opportunities", "owner")
+        owners += names("team", "owner") + names("team", "manager")
         contacts = names("stakeholders", "name")
-        return cls(salt, accounts, contacts, owners, enabled=enabled, hide_owners=hide_owners)
+        return cls(
+            secret,
+            accounts,
+            contacts,
+            owners,
+            enabled=enabled,
+            hide_owners=hide_owners,
+            ledger=ledger,
+        )
+
+    @classmethod
+    def for_installation(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        data_dir: str | Path,
+        *,
+        enabled: bool = True,
+        hide_owners: bool = True,
+    ) -> Aliases:
+        """`from_connection` with the installation's secret and ledger (in `data_dir`): the
+        aliases of every screen, export and deck of this installation. A folder that cannot
+        hold the secret (read-only) gives aliases that hold for this process only (logged)."""
+        try:
+            secret = installation_secret(data_dir)
+        except OSError as e:
+            log.warning("no alias secret in %s (%s): aliases hold for this process", data_dir, e)
+            secret = _PROCESS_SECRET
+        return cls.from_connection(
+            con,
+            secret,
+            enabled=enabled,
+            hide_owners=hide_owners,
+            ledger=AliasLedger.of(data_dir),
+        )
 
     # ---- registration ----------------------------------------------------------------------
-    def register_accounts(self, accounts: Iterable[tuple[str, str | None]]) -> None:
+    def register_accounts(
+        self, accounts: Iterable[tuple[str, str | None]], *, record: bool = True
+    ) -> None:
         pairs = [(str(i), n) for i, n in accounts if i is not None]
         codes = self._codes["account"]
-        codes.register(i for i, _ in pairs)
+        codes.register((i for i, _ in pairs), self.ledger if record else None)
         for i, n in pairs:
             if n is not None and str(n).strip():
                 self._index.add_account(str(n), codes.alias[i])
@@ -345,10 +551,10 @@ class Aliases:
     def register_owners(self, names: Iterable[str]) -> None:
         self._register_people("owner", names)
 
-    def _register_people(self, kind: str, names: Iterable[str]) -> None:
+    def _register_people(self, kind: str, names: Iterable[str], *, record: bool = True) -> None:
         keys = list(dict.fromkeys(_norm(n) for n in names if n is not None and str(n).strip()))
         codes = self._codes[kind]
-        codes.register(keys)
+        codes.register(keys, self.ledger if record else None)
         for k in keys:
             self._index.add(k, codes.alias[k])
 
@@ -360,8 +566,8 @@ class Aliases:
         if account_id is None or _is_nan(account_id):
             return self.text(account_name) if account_name else "–"
         key = str(account_id)
-        if key not in self._codes["account"].alias:
-            self.register_accounts([(key, account_name)])
+        if key not in self._codes["account"].alias:  # not in the snapshot: not recorded
+            self.register_accounts([(key, account_name)], record=False)
         return self._codes["account"].alias[key]
 
     def contact(self, name) -> str:
@@ -376,8 +582,8 @@ class Aliases:
         key = _norm(name)
         if not key:
             return name
-        if key not in self._codes[kind].alias:
-            self._register_people(kind, [str(name)])
+        if key not in self._codes[kind].alias:  # not in the snapshot: not recorded
+            self._register_people(kind, [str(name)], record=False)
         return self._codes[kind].alias[key]
 
     def text(self, s):
@@ -392,15 +598,16 @@ class Aliases:
         df: pd.DataFrame,
         columns: Sequence[str] | Mapping[str, str] = (),
         *,
-        id_column: str = "account_id",
+        id_column: str | None = None,
         all_text: bool = True,
     ) -> pd.DataFrame:
         """A copy of `df` with names replaced.
 
         - account-name columns (account_name, account, customer) by the row's `id_column`
-          when present, else as text; parent_name / parent by `parent_id` when present;
+          (default: `account_id` or "Account ID") when present, else as text; parent_name /
+          parent by `parent_id` when present;
         - contact columns (name, contact, contact_name, stakeholder...) by contact alias;
-        - owner columns (owner, kam, manager) only with `hide_owners`;
+        - owner columns (owner, kam, "KAM (owner)", manager) only with `hide_owners`;
         - `columns`: extra columns to treat as text, or a mapping column -> kind
           ("account", "contact", "owner", "text");
         - with `all_text` (default) every other text column goes through `text()`.
@@ -411,11 +618,15 @@ class Aliases:
             return df.copy()
         out = df.copy()
         lower = {str(c).casefold(): c for c in out.columns}
+        ids = [id_column.casefold()] if id_column else ID_COLUMNS
+        own_id = next((lower[i] for i in ids if i in lower), None)
         for c, kind in _column_kinds(out.columns, columns, all_text).items():
             if kind == "account":
                 lc = str(c).casefold()
-                idc = lower.get("parent_id") if lc.startswith("parent") else lower.get(id_column)
-                out[c] = self._accounts(out[c], out[idc] if idc not in (None, c) else None)
+                idc = lower.get("parent_id") if lc.startswith("parent") else own_id
+                # the IDs as given (an ID column itself goes through `text()`: one may spell
+                # a name, as in a deals export keyed by account name)
+                out[c] = self._accounts(out[c], df[idc] if idc not in (None, c) else None)
             elif kind == "contact":
                 out[c] = out[c].map(self.contact)
             elif kind == "owner":
@@ -454,4 +665,4 @@ class Aliases:
 
 def passthrough() -> Aliases:
     """An `Aliases` that shows every name as it is (names not hidden)."""
-    return Aliases(salt="", enabled=False)
+    return Aliases("", enabled=False)

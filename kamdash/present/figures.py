@@ -2,12 +2,18 @@
 one figure that reads on a 1280x720 laptop and on a shared screen: at most `TOP_N`-ish items
 per axis (callers cut and say so), labels shortened, money and percents formatted as on the
 rest of the page, tier and RAG colours from `kamdash.fmt`.
+
+Text from the extract (names, tiers, regions, products, header-derived criteria) is data, never
+markup: Plotly reads a subset of HTML in every label (`<a href>` would be a live link), so each
+such text goes through `fmt.plot_text` here, and never into a hover template itself (it is
+passed as customdata).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -53,7 +59,8 @@ def _money_ticks(values: Sequence[float], currency: str = "$", n: int = 5):
 
 
 def _wrap(text: str, width: int = 12) -> str:
-    """Break a label into lines of about `width` characters (<br>) so axis labels stay level."""
+    """Break a label into lines of about `width` characters (<br>) so axis labels stay level;
+    the text itself is escaped (`fmt.plot_text`)."""
     words, lines, cur = str(text).split(), [], ""
     for w in words:
         if cur and len(cur) + 1 + len(w) > width:
@@ -62,7 +69,7 @@ def _wrap(text: str, width: int = 12) -> str:
         else:
             cur = f"{cur} {w}".strip()
     lines.append(cur)
-    return "<br>".join(lines)
+    return "<br>".join(fmt.plot_text(line) for line in lines)
 
 
 def empty(message: str, height: int = 200) -> go.Figure:
@@ -148,19 +155,20 @@ def tier_mix(df: pd.DataFrame) -> go.Figure:
     rev_total = float(df["revenue"].sum()) or 1.0
     for r in df.itertuples(index=False):
         sa, sr = r.accounts / acc_total, r.revenue / rev_total
+        tier = fmt.plot_text(r.tier)
         fig.add_trace(
             go.Bar(
                 y=["Accounts", "TTM revenue"],
                 x=[sa, sr],
                 orientation="h",
-                name=r.tier,
+                name=tier,
                 marker_color=fmt.tier_color(r.tier),
-                text=[f"{r.tier}: {fmt.pct(sa)}", f"{r.tier}: {fmt.pct(sr)}"],
+                text=[f"{tier}: {fmt.pct(sa)}", f"{tier}: {fmt.pct(sr)}"],
                 textposition="inside",
                 insidetextanchor="middle",
                 textfont=dict(color="white" if r.tier in ("Tier 1", "Tier 2") else "#1b2733"),
-                customdata=[[int(r.accounts)], [fmt.money(r.revenue)]],
-                hovertemplate=f"{r.tier}: %{{x:.0%}} (%{{customdata[0]}})<extra></extra>",
+                customdata=[[int(r.accounts), tier], [fmt.money(r.revenue), tier]],
+                hovertemplate="%{customdata[1]}: %{x:.0%} (%{customdata[0]})<extra></extra>",
             )
         )
     fig.update_layout(
@@ -194,7 +202,21 @@ def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
     d = df[df["nrr"].notna()]
     if d.empty:
         return empty("Not enough history for NRR yet: it needs eight quarters of revenue")
+    lo = min(float(d["grr"].min()), float(d["nrr"].min()), target) - 0.05
+    hi = max(float(d["nrr"].max()), target) + 0.06
     fig = go.Figure()
+    # the target as a dashed line named in the legend: no annotation inside the plot to
+    # collide with a value label
+    fig.add_trace(
+        go.Scatter(
+            x=d["label"],
+            y=[target] * len(d),
+            name=f"NRR target {fmt.pct(target)}",
+            mode="lines",
+            line=dict(color=fmt.GOOD, dash="dash", width=1),
+            hoverinfo="skip",
+        )
+    )
     for col, name, color in (("nrr", "NRR", fmt.PRIMARY), ("grr", "GRR", fmt.SECONDARY)):
         vals = d[col].astype(float)
         fig.add_trace(
@@ -206,54 +228,136 @@ def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
                 line=dict(color=color, width=3),
                 marker=dict(size=8),
                 text=[fmt.pct(v) for v in vals],
-                textposition="top center",
+                textposition=[_label_side(v, target, lo, hi, below=col == "grr") for v in vals],
                 textfont=dict(size=12, color=color),
                 hovertemplate=f"{name} %{{x}}: %{{y:.1%}}<extra></extra>",
             )
         )
-    fig.add_hline(
-        y=target,
-        line=dict(color=fmt.GOOD, dash="dash", width=1),
-        annotation_text=f"NRR target {fmt.pct(target)}",
-        annotation_position="top left",
-        annotation_font=dict(size=11, color=fmt.GOOD),
-    )
-    lo = min(float(d["grr"].min()), float(d["nrr"].min()), target) - 0.05
-    hi = max(float(d["nrr"].max()), target) + 0.06
     fig.update_yaxes(tickformat=".0%", range=[lo, hi])
     fig.update_xaxes(type="category")
     _partial_note(fig, d)
     return _layout(fig, "NRR and GRR (trailing twelve months)")
 
 
+# Plot height of a line chart's plotting area at HEIGHT (px), for placing value labels
+_PLOT_PX = HEIGHT - 110
+_LABEL_PX = 24  # a value label above or below its marker takes about this much height
+
+
+def _label_side(v: float, line: float, lo: float, hi: float, below: bool = False) -> str:
+    """Where a marker's value label goes so that a horizontal line at `line` never crosses it:
+    away from the line when the marker is within a label's height of it; else above (below
+    when `below`, the lower series)."""
+    gap = (line - v) / (hi - lo) * _PLOT_PX if hi > lo else 0.0
+    if 0 <= gap < _LABEL_PX:  # just under the line: a label above would be crossed
+        return "bottom center"
+    if -_LABEL_PX < gap < 0:  # just over it: a label below would be crossed
+        return "top center"
+    return "bottom center" if below else "top center"
+
+
 def retention_by_group(
-    df: pd.DataFrame, metric: str = "nrr", dim_label: str = "group"
+    df: pd.DataFrame,
+    metric: str = "nrr",
+    dim_label: str = "group",
+    order: Sequence[str] | None = None,
+    accounts: dict[str, int] | None = None,
+    too_few: Sequence[str] = (),
 ) -> go.Figure:
-    """NRR (or GRR) per quarter, one line per group of `df` (largest by TTM revenue first)."""
+    """NRR (or GRR) per quarter, one line per group of `df`, in `order` (default: largest TTM
+    revenue first), each named with its cohort's account count ("Tier 1 (n=12)"); the groups
+    in `too_few` are drawn thin, dashed and grey, named "too few to compare", and do not set
+    the y axis: they are shown, never as if comparable."""
     d = df[df[metric].notna()]
     if d.empty:
         return empty("Not enough history for retention by group yet")
     last = d[d["quarter"] == d["quarter"].max()].sort_values("ttm_revenue", ascending=False)
-    groups = list(last["group"])
+    groups = [g for g in (order or last["group"]) if g in set(d["group"])]
+    few = set(too_few)
     fig = go.Figure()
     for i, g in enumerate(groups):
         gd = d[d["group"] == g]
-        color = fmt.TIER_COLORS.get(g) or fmt.PALETTE[i % len(fmt.PALETTE)]
+        n = (accounts or {}).get(g)
+        name = fmt.plot_text(fmt.short(g, 24)) + ("" if n is None else f" (n={n:,})")
+        if g in few:
+            name += " · too few to compare"
+            line, marker = dict(color="#b0b0b0", width=1.5, dash="dot"), dict(size=5)
+        else:
+            color = fmt.TIER_COLORS.get(g) or fmt.PALETTE[i % len(fmt.PALETTE)]
+            line, marker = dict(color=color, width=2.5), dict(size=7)
         fig.add_trace(
             go.Scatter(
                 x=gd["label"],
                 y=gd[metric].astype(float),
-                name=fmt.short(g, 24),
+                name=name,
                 mode="lines+markers",
-                line=dict(color=color, width=2.5),
-                marker=dict(size=7),
-                hovertemplate=f"{g} %{{x}}: %{{y:.1%}}<extra></extra>",
+                line=line,
+                marker=marker,
+                opacity=0.8 if g in few else 1.0,
+                customdata=[
+                    [fmt.plot_text(g), int(c) if pd.notna(c) else 0]
+                    for c in gd.get("cohort_accounts", [None] * len(gd))
+                ],
+                hovertemplate="%{customdata[0]} %{x}: %{y:.1%} (%{customdata[1]} accounts)"
+                + ("<br>too few accounts to compare" if g in few else "")
+                + "<extra></extra>",
             )
         )
+    shown = d[d["group"].isin([g for g in groups if g not in few])][metric].astype(float)
+    if len(shown) and few:
+        # the axis is set by the comparable groups; a small group off it runs off the chart
+        span = max(float(shown.max()) - float(shown.min()), 0.1)
+        fig.update_yaxes(range=[float(shown.min()) - 0.15 * span, float(shown.max()) + 0.15 * span])
     fig.add_hline(y=1.0, line=dict(color=fmt.NEUTRAL, width=1, dash="dot"))
     fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(type="category")
     fig = _layout(fig, f"{metric.upper()} by {dim_label}")
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+    return fig
+
+
+def program_trend(
+    df: pd.DataFrame, measure: str, label: str, group_label: str = "KAM", currency: str = "$"
+) -> go.Figure:
+    """One KAM program measure per quarter, a line per group (`views.program.trend`): the
+    groups with most TTM revenue in the last quarter first, each in its own colour; money on a
+    money axis (ttm_revenue), the ratios in percent (100% dotted for NRR and GRR)."""
+    d = df[df[measure].notna()]
+    if d.empty:
+        return empty(f"No {label} to show for these quarters yet")
+    last = df[df["quarter"] == df["quarter"].max()].sort_values("ttm_revenue", ascending=False)
+    groups = [g for g in last["group"] if g in set(d["group"])]
+    groups += sorted(set(d["group"]) - set(groups))
+    money = measure == "ttm_revenue"
+    fig = go.Figure()
+    for i, g in enumerate(groups):
+        gd = d[d["group"] == g]
+        vals = gd[measure].astype(float)
+        shown = [fmt.money(v, currency) if money else fmt.pct(v) for v in vals]
+        fig.add_trace(
+            go.Scatter(
+                x=gd["label"],
+                y=vals,
+                name=fmt.plot_text(fmt.short(g, 22)),
+                mode="lines+markers",
+                line=dict(color=fmt.PALETTE[i % len(fmt.PALETTE)], width=2.5),
+                marker=dict(size=7),
+                customdata=[[fmt.plot_text(g), s] for s in shown],
+                hovertemplate="%{customdata[0]} %{x}: %{customdata[1]}<extra></extra>",
+            )
+        )
+    if money:
+        ticks, texts = _money_ticks(d[measure].astype(float), currency)
+        if ticks:
+            fig.update_yaxes(tickvals=ticks, ticktext=texts, rangemode="tozero")
+    elif measure in ("nrr", "grr"):
+        fig.update_yaxes(tickformat=".0%")
+        fig.add_hline(y=1.0, line=dict(color=fmt.NEUTRAL, width=1, dash="dot"))
+    else:  # a share of accounts or of wallet: from zero, so a dip reads at its true size
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(df["label"]))
+    _partial_note(fig, d)
+    fig = _layout(fig, f"{label} by {group_label}", height=420)
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
     return fig
 
@@ -375,20 +479,24 @@ def wallet_quadrant(
                     line=dict(color="white", width=1),
                 ),
                 customdata=[
-                    [lab, fmt.money(t, currency), fmt.money(w, currency)]
+                    [fmt.plot_text(lab), fmt.money(t, currency), fmt.money(w, currency)]
                     for lab, t, w in zip(qd["label"], qd["ttm"], qd["wallet"], strict=False)
                 ],
                 hovertemplate="<b>%{customdata[0]}</b><br>Wallet %{customdata[2]}<br>"
                 "TTM %{customdata[1]}<br>Share %{y:.0%}<extra>" + q + "</extra>",
             )
         )
-    _quadrant_labels(fig, d.nlargest(n_labels, "ttm"))
+    lo, hi = float(d["wallet"].min()), float(d["wallet"].max())
+    x_range = [math.log10(lo) - 0.15, math.log10(hi) + 0.15]
+    share = d["share"].clip(upper=1.5).astype(float)
+    y_range = [min(0.0, float(share.min())) - 0.06, float(share.max()) + 0.12]
+    d["size"] = [6 + 26 * math.sqrt(max(v, 0) / smax) for v in d["ttm"]]
+    _quadrant_labels(fig, d.nlargest(n_labels, "ttm"), x_range, y_range)
     if wallet_median:
         fig.add_vline(x=wallet_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
     if share_median is not None:
         fig.add_hline(y=share_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
     _quadrant_corners(fig)
-    lo, hi = float(d["wallet"].min()), float(d["wallet"].max())
     ticks = [
         10**e * m
         for e in range(int(math.floor(math.log10(lo))), int(math.ceil(math.log10(hi))) + 1)
@@ -400,31 +508,79 @@ def wallet_quadrant(
         title="Wallet estimate (log scale)",
         tickvals=ticks,
         ticktext=[fmt.money(t, currency) for t in ticks],
+        range=x_range,
     )
-    fig.update_yaxes(title="Share of wallet", tickformat=".0%")
+    fig.update_yaxes(title="Share of wallet", tickformat=".0%", range=y_range)
     fig = _layout(fig, "Wallet size vs share of wallet", height=440)
     return fig
 
 
-def _quadrant_labels(fig: go.Figure, top: pd.DataFrame) -> None:
-    """Name the given accounts' bubbles, spreading neighbours' labels: alternate sides and
-    heights."""
-    offsets = [
-        (40, -28),
-        (-40, -28),
-        (40, 28),
-        (-40, 28),
-        (60, -50),
-        (-60, -50),
-        (60, 50),
-        (-60, 50),
+# The wallet quadrant's plotting area at 1280x720 with the sidebar open (px), and the label
+# offsets tried in turn (label centre relative to its bubble, y down)
+_QUAD_W, _QUAD_H = 720, 320
+_QUAD_OFFSETS = [
+    (dx * k, dy * k)
+    for k in (1.0, 1.6, 2.3)
+    for dx, dy in ((45, -26), (-45, -26), (45, 26), (-45, 26), (0, -34), (0, 34), (90, 0), (-90, 0))
+] + [  # then a ladder of rows either side, for a crowded corner
+    (dx, dy) for dy in range(-180, 181, 20) for dx in (80, -80, 160, -160, 0) if dy
+]
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """Overlapping area of two boxes (x0, y0, x1, y1)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def place_labels(
+    points: list[tuple[float, float, float]], widths: list[float], height: float = 18
+) -> list[tuple[float, float]]:
+    """Label offsets (dx, dy, px) for points (x, y, radius, px; y down) in a _QUAD_W x _QUAD_H
+    area, each the first of _QUAD_OFFSETS whose box overlaps no label placed before it, no
+    labelled bubble and stays inside (else the least overlapping): labels never collide when
+    there is room."""
+    bubbles = [(x - r, y - r, x + r, y + r) for x, y, r in points]
+    placed: list[tuple] = []
+    out = []
+    for (x, y, _), w in zip(points, widths, strict=True):
+        best, best_cost = _QUAD_OFFSETS[0], math.inf
+        for dx, dy in _QUAD_OFFSETS:
+            cx, cy = x + dx, y + dy
+            box = (cx - w / 2, cy - height / 2, cx + w / 2, cy + height / 2)
+            cost = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, b) for b in bubbles)
+            outside = max(0, -box[0]) + max(0, box[2] - _QUAD_W) + max(0, -box[1])
+            cost += (outside + max(0, box[3] - _QUAD_H)) * height
+            if cost < best_cost:
+                best, best_cost = (dx, dy), cost
+            if cost == 0:
+                break
+        cx, cy = x + best[0], y + best[1]
+        placed.append((cx - w / 2, cy - height / 2, cx + w / 2, cy + height / 2))
+        out.append(best)
+    return out
+
+
+def _quadrant_labels(fig: go.Figure, top: pd.DataFrame, x_range, y_range) -> None:
+    """Name the given accounts' bubbles (largest first), each label where it collides with no
+    other label nor a labelled bubble (`place_labels`)."""
+    top = top.sort_values("ttm", ascending=False)
+    texts = [fmt.short(r, 20) for r in top["label"]]
+    pts = [
+        (
+            (math.log10(w) - x_range[0]) / (x_range[1] - x_range[0]) * _QUAD_W,
+            (y_range[1] - min(sh, 1.5)) / (y_range[1] - y_range[0]) * _QUAD_H,
+            size / 2,
+        )
+        for w, sh, size in zip(top["wallet"], top["share"], top["size"], strict=True)
     ]
-    for k, r in enumerate(top.sort_values("wallet").itertuples(index=False)):
-        ax, ay = offsets[k % len(offsets)]
+    offsets = place_labels(pts, [7.0 * len(t) + 10 for t in texts])
+    for r, text, (ax, ay) in zip(top.itertuples(index=False), texts, offsets, strict=True):
         fig.add_annotation(
             x=math.log10(r.wallet),
             y=min(r.share, 1.5),
-            text=fmt.short(r.label, 20),
+            text=fmt.plot_text(text),
             showarrow=True,
             arrowhead=0,
             arrowcolor=fmt.NEUTRAL,
@@ -479,7 +635,9 @@ def tier_heatmap(grid: pd.DataFrame, value: str, dim_label: str, currency: str =
         return empty("Nothing to show for these filters")
     totals = grid["All"] if "All" in grid.columns else None
     rows_lab = [
-        f"{t}  ({_heat_text(totals[t], value, currency)})" if totals is not None else str(t)
+        f"{fmt.plot_text(t)}  ({_heat_text(totals[t], value, currency)})"
+        if totals is not None
+        else fmt.plot_text(t)
         for t in g.index
     ]
     z = g.to_numpy(dtype=float)
@@ -498,7 +656,7 @@ def tier_heatmap(grid: pd.DataFrame, value: str, dim_label: str, currency: str =
         go.Heatmap(
             z=z,
             x=[
-                _wrap(fmt.short(c, 24)) if len(g.columns) <= 6 else fmt.short(c, 18)
+                _wrap(fmt.short(c, 24)) if len(g.columns) <= 6 else fmt.plot_text(fmt.short(c, 18))
                 for c in g.columns
             ],
             y=rows_lab,
@@ -524,6 +682,9 @@ def tier_heatmap(grid: pd.DataFrame, value: str, dim_label: str, currency: str =
         title=dict(y=0.99, yref="container", yanchor="top"),
     )
     return fig
+
+
+NAME_CHARS = 40  # account names on a chart axis: whole up to this length
 
 
 def scorecard_heatmap(
@@ -552,10 +713,15 @@ def scorecard_heatmap(
         ]
         for r in z
     ]
+    # whole names (a name longer than NAME_CHARS is cut on the axis, whole in the hover); a
+    # label is unique per row, so two accounts of one name keep two rows
     ylab = [
-        f"{fmt.short(lab, 26)} · {fmt.short(t if isinstance(t, str) else '–', 6)}"
-        for lab, t in zip(labels, table["assigned_tier"], strict=False)
+        f"{fmt.plot_text(fmt.short(lab, NAME_CHARS))} · "
+        + fmt.plot_text(t if isinstance(t, str) else "–")
+        + "\u200b" * k
+        for k, (lab, t) in enumerate(zip(labels, table["assigned_tier"], strict=False))
     ]
+    full = [fmt.plot_text(lab) for lab in labels]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -570,8 +736,12 @@ def scorecard_heatmap(
             xgap=2,
             ygap=2,
             colorbar=dict(thickness=12, title="Score", tickvals=[1, 2, 3, 4, 5]),
-            customdata=[[s] for s in table["suggested_tier"]],
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            customdata=[
+                [[name, s]] * len(cols)
+                for name, s in zip(full, table["suggested_tier"], strict=False)
+            ],
+            hovertemplate="%{customdata[0]}<br>%{x}: %{text}<br>suggested %{customdata[1]}"
+            "<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed", showgrid=False, tickfont=dict(size=12))
@@ -612,7 +782,8 @@ def tier_matrix(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=zc,
-            x=[f"Suggested<br>{c}" for c in ct.columns],
+            # short column labels (a narrow column at 1280 px): "Suggested" is the axis title
+            x=list(ct.columns),
             y=[f"Assigned {r}" if r in fmt.TIERS else r for r in ct.index],
             text=text,
             texttemplate="%{text}",
@@ -623,11 +794,13 @@ def tier_matrix(table: pd.DataFrame) -> go.Figure:
             showscale=False,
             xgap=3,
             ygap=3,
-            hovertemplate="%{y}, %{x}: %{text} accounts<extra></extra>",
+            hovertemplate="%{y}, suggested %{x}: %{text} accounts<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(side="top", showgrid=False, tickangle=0)
+    fig.update_xaxes(
+        side="top", showgrid=False, tickangle=0, title=dict(text="Suggested", standoff=4)
+    )
     return _layout(fig, height=100 + 64 * len(ct.index))
 
 
@@ -706,7 +879,8 @@ def whitespace_grid(
 ) -> go.Figure:
     """Rows x products. Filled cells (TTM > 0) in blues labelled with revenue; empty cells in
     oranges by potential, labelled '+$84k' in italics (grey '·' without potential); cells with
-    open pipeline carry a ◆ in the corner. The three frames share index and columns."""
+    open pipeline carry a ◆ in the corner. The three frames share index and columns; labels
+    and `title` are plain text (escaped here)."""
     if ttm.empty or not len(ttm.columns):
         return empty("Nothing to show for these filters")
     cols = list(ttm.columns)
@@ -721,7 +895,7 @@ def whitespace_grid(
         for cells in np.stack([p, filled, has_pot], axis=-1).tolist()
     ]
     xs, ys = list(range(len(cols))), list(range(len(ttm.index)))
-    cells = [[[row_labels[i], cols[j]] for j in xs] for i in ys]
+    cells = [[[fmt.plot_text(row_labels[i]), fmt.plot_text(cols[j])] for j in xs] for i in ys]
     fig = go.Figure()
     # a pale grey base under the empty cells, then potential in oranges, then revenue in blues
     fig.add_trace(
@@ -763,7 +937,7 @@ def whitespace_grid(
     _no_potential_dots(fig, txt_pot)
     _pipeline_marks(fig, pl, row_labels, cols, currency)
     _grid_axes(fig, cols, row_labels)
-    fig = _layout(fig, title, height=130 + 30 * len(ys), showlegend=False)
+    fig = _layout(fig, fmt.plot_text(title), height=130 + 30 * len(ys), showlegend=False)
     fig.update_layout(margin=dict(t=90))
     return fig
 
@@ -815,7 +989,7 @@ def _pipeline_marks(fig, pl, row_labels: Sequence[str], cols: list, currency: st
             ),
             name="Open pipeline",
             text=[
-                f"{row_labels[i]} · {cols[j]}: open pipeline "
+                f"{fmt.plot_text(row_labels[i])} · {fmt.plot_text(cols[j])}: open pipeline "
                 + (fmt.money(pl[i][j], currency) if pl[i][j] else "(amount unknown)")
                 for i, j in at
             ],
@@ -839,7 +1013,7 @@ def _grid_axes(fig: go.Figure, cols: list, row_labels: Sequence[str]) -> None:
     )
     fig.update_yaxes(
         tickvals=list(range(len(row_labels))),
-        ticktext=[fmt.short(r, 28) for r in row_labels],
+        ticktext=[fmt.plot_text(fmt.short(r, 28)) for r in row_labels],
         autorange="reversed",
         showgrid=False,
     )
@@ -889,10 +1063,11 @@ def qbr_trend(
                 x=x,
                 y=df[d].astype(float),
                 mode="lines+markers",
-                name=d.replace("_", " ").capitalize(),
+                name=fmt.plot_text(d.replace("_", " ").capitalize()),
                 line=dict(color=fmt.PALETTE[(k + 1) % len(fmt.PALETTE)], width=2, dash=dash[k % 4]),
                 marker=dict(size=6),
-                hovertemplate=f"{d.replace('_', ' ')} %{{x}}: %{{y:g}}<extra></extra>",
+                customdata=[fmt.plot_text(d.replace("_", " "))] * len(x),
+                hovertemplate="%{customdata} %{x}: %{y:g}<extra></extra>",
             )
         )
     fig.update_yaxes(range=[0, 5.6], tickvals=[1, 2, 3, 4, 5], title="1–5")
@@ -920,9 +1095,430 @@ def account_revenue(df: pd.DataFrame, currency: str = "$") -> go.Figure:
             textposition="outside",
             textfont=dict(size=11),
             hovertemplate="%{x}: %{text}<extra></extra>",
+            cliponaxis=False,
         )
     )
-    ticks, labels = _money_ticks([0, float(vals.max()) * 1.15], currency)
-    fig.update_yaxes(tickvals=ticks, ticktext=labels, range=[0, float(vals.max()) * 1.18])
+    lo, hi = min(0.0, float(vals.min())), float(vals.max())
+    if hi <= 0 and lo >= 0:
+        # no revenue in these quarters (churned, or not yet started): an axis from $0, and
+        # say so, never a -1..+1 axis of "$0" bars
+        fig.add_annotation(
+            text="No revenue in these quarters",
+            x=0.5,
+            y=0.55,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font=dict(size=14, color=fmt.NEUTRAL),
+        )
+        fig.update_traces(text=None)
+        fig.update_yaxes(tickvals=[0], ticktext=[fmt.money(0, currency)], range=[0, 1])
+    else:
+        ticks, labels = _money_ticks([lo, hi * 1.15], currency)
+        fig.update_yaxes(
+            tickvals=ticks, ticktext=labels, range=[lo * 1.18, max(hi, 0.0) * 1.18 or 1]
+        )
     fig.update_xaxes(type="category")
     return _layout(fig, "Revenue per quarter", height=300, showlegend=False)
+
+
+# -- Relationship map --------------------------------------------------------------------------
+# Contacts placed by level band (executive at the top) and influence (1-5, left to right), a
+# marker per contact coloured by sentiment and sized by relationship strength, a line from each
+# contact to the one it reports to. The layout is computed here in pixels (`relationship_layout`)
+# so that nothing overlaps at the width the map gets on a 1280x720 screen, and the deck draws
+# the same layout with shapes.
+
+SENTIMENT_COLORS = {
+    "champion": fmt.GOOD,
+    "supporter": "#7cb342",
+    "neutral": fmt.NEUTRAL,
+    "detractor": fmt.BAD,
+    None: "#c5ccd3",  # not recorded
+}
+SENTIMENT_NAMES = {
+    "champion": "Champion",
+    "supporter": "Supporter",
+    "neutral": "Neutral",
+    "detractor": "Detractor",
+    None: "Sentiment not recorded",
+}
+MAP_PLOT_WIDTH = 440  # px of plot area the map is laid out for (wider screens only add room)
+MAP_LEFT = 118  # px for the level labels left of the plot
+MAP_NAME_ROWS = 4  # names beside the markers while no level needs more rows than this
+MAP_INITIAL_ROWS = 4  # rows a level may take with initials
+MAP_MAX_SHIFT = 0.6  # influence units a contact may be pushed aside to make room for labels
+MAP_NAME_CHARS = 14  # a name label is cut to this many characters
+MAP_ROW_NAMES, MAP_ROW_INITIALS, MAP_BAND_PAD = 36, 40, 14  # px
+MAP_TEXT_GAP = 4  # px between a marker and its name
+MAP_LABEL_FONT, MAP_INITIALS_FONT = 11, 10
+MAP_CHAR_EM = 0.55  # the width of a character of a label, in em (roughly)
+MAP_GAP = 8  # px at least between two labels (or markers) side by side
+MAP_MIN_HEIGHT = 330  # px of plot at least
+
+
+def map_marker_px(strength) -> float:
+    """Marker diameter (px) by relationship strength 1-5: 16 to 30; 13 when not recorded."""
+    s = fmt.as_float(strength)
+    return 13.0 if s is None else 16.0 + 3.5 * (min(max(s, 1.0), 5.0) - 1.0)
+
+
+def _name_label(name) -> str:
+    """A name as a map label: 'Jennifer Thompson' -> 'J. Thompson' when longer than
+    MAP_NAME_CHARS, cut with an ellipsis when still too long."""
+    s = " ".join(str(name or "").split())
+    words = s.split(" ")
+    if len(s) > MAP_NAME_CHARS and len(words) > 1 and words[0][:1].isalpha():
+        s = f"{words[0][0]}. {' '.join(words[1:])}"
+    return fmt.short(s, MAP_NAME_CHARS)
+
+
+def _initials(name) -> str:
+    words = [w for w in str(name or "").replace("-", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+
+
+@dataclass
+class MapLayout:
+    """Where each contact of a relationship map goes.
+
+    points: one row per contact (in the map's contact order): x (in influence units; 0 is the
+        "not recorded" column), y (px from the bottom of the plot), size (marker px), label
+        (what is written), width (px of the marker with its label), offset (px from the
+        marker's centre to that item's), side (where the label is: "right", "left" or
+        "center"), hover_name (the name shown), band (level or None).
+    bands: (level or None, y bottom px, y top px) top to bottom; columns: the x ticks;
+    x_range: the x axis; mode: "names" (a name beside each marker) or "initials" (initials, or
+    the alias code when names are hidden, inside the marker; the name on hover); height: plot
+    height in px; width: the plot width (px) it was laid out for."""
+
+    points: pd.DataFrame
+    bands: list[tuple[str | None, float, float]]
+    columns: list[int]
+    x_range: tuple[float, float]
+    mode: str
+    height: float
+    width: float
+
+
+def _dodge(targets: list[float], seps: list[float], lo: float, hi: float) -> list[float]:
+    """Positions nearest (least squares) to ascending `targets`, each at least `seps[i]` right
+    of the one before (seps[0] unused), inside [lo, hi] when they fit: pool-adjacent-violators
+    on targets minus the cumulative separations, clipped to the bounds."""
+    offs = [0.0]
+    for sep in seps[1:]:
+        offs.append(offs[-1] + sep)
+    blocks: list[list[float]] = []  # [sum, count]
+    for t, o in zip(targets, offs, strict=True):
+        blocks.append([t - o, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, count = blocks.pop()
+            blocks[-1][0] += total
+            blocks[-1][1] += count
+    q = [total / count for total, count in blocks for _ in range(int(count))]
+    upper = hi - offs[-1]
+    q = [min(max(v, lo), upper) if upper >= lo else (lo + upper) / 2 for v in q]
+    return [v + o for v, o in zip(q, offs, strict=True)]
+
+
+def _place(
+    targets: list[float], widths: list[float], room: float, max_rows: int, max_shift: float
+) -> tuple[int, list[float], list[int], bool]:
+    """(rows, x of each, row of each, fits) for labels `widths` px wide wanted at `targets`
+    (px, ascending) in a band `room` px wide: the fewest rows, up to `max_rows`, where the
+    labels fit side by side and none is pushed more than `max_shift` px from its target (the
+    contacts dealt out over the rows in turn); else the best of them, `fits` False."""
+    n = len(targets)
+    if n == 0:
+        return 1, [], [], True
+    best = None
+    for r in range(1, max_rows + 1):
+        xs, row_of, fit = [0.0] * n, [0] * n, True
+        for q in range(r):
+            idx = list(range(q, n, r))
+            if not idx:
+                continue
+            ws = [widths[i] for i in idx]
+            fit = fit and sum(ws) + MAP_GAP * (len(ws) - 1) <= room
+            seps = [0.0] + [(ws[i - 1] + ws[i]) / 2 + MAP_GAP for i in range(1, len(ws))]
+            edge = max(ws) / 2 + 2
+            at = _dodge([targets[i] for i in idx], seps, edge, room - edge)
+            for i, v in zip(idx, at, strict=True):
+                xs[i], row_of[i] = v, q
+        shift = max(abs(v - t) for v, t in zip(xs, targets, strict=True))
+        if fit and shift <= max_shift:
+            return r, xs, row_of, True
+        if best is None or (not fit, shift) < (not best[3], best[4]):
+            best = (r, xs, row_of, fit, shift)
+    return best[0], best[1], best[2], False
+
+
+def relationship_layout(
+    cts: pd.DataFrame, names=None, plot_width: float = MAP_PLOT_WIDTH
+) -> MapLayout:
+    """The layout of a relationship map (contacts as `relationships.contacts` returns them), in
+    px for a plot `plot_width` wide.
+
+    In each level band, contacts sit at their influence, pushed apart just enough for their
+    labels not to touch; a band where that would push one more than MAP_MAX_SHIFT from its
+    influence deals its contacts out over several rows. Names beside the markers (to the
+    right of a contact of influence below 3.5, else to the left) while every band manages
+    with MAP_NAME_ROWS rows; else initials inside the markers (up to MAP_INITIAL_ROWS rows),
+    the name on hover. `names`: `Aliases` to hide contact names (a label is then the alias, or
+    its code in initials mode)."""
+    levels = ["executive", "manager", "user"]
+    band_of = [lv if lv in levels else None for lv in cts["level"]]
+    if any(b is None for b in band_of):
+        levels = [*levels, None]
+    infl = [fmt.as_float(v) for v in cts["influence"]]
+    xval = [0.0 if v is None else min(max(v, 1.0), 5.0) for v in infl]
+    columns = ([0] if None in infl else []) + [1, 2, 3, 4, 5]
+    x_lo, x_hi = min(columns) - 0.5, 5.5
+    unit = plot_width / (x_hi - x_lo)
+    size = [map_marker_px(v) for v in cts["strength"]]
+    hidden = names is not None and getattr(names, "enabled", False)
+    shown = [names.contact(n) if names is not None else n for n in cts["name"]]
+    full = [_name_label(v) for v in shown]
+    short = [str(v).split()[-1] if hidden else _initials(v) for v in shown]
+    target = [(v - x_lo) * unit for v in xval]
+    # names mode: the item is the marker and its name beside it (centre offset from the marker)
+    side = ["left" if v >= 3.5 else "right" for v in xval]
+    text_w = [MAP_CHAR_EM * MAP_LABEL_FONT * len(t) for t in full]
+    name_w = [z + MAP_TEXT_GAP + w for z, w in zip(size, text_w, strict=True)]
+    name_off = [
+        (MAP_TEXT_GAP + w) / 2 * (1 if sd == "right" else -1)
+        for w, sd in zip(text_w, side, strict=True)
+    ]
+    init_w = [
+        max(MAP_CHAR_EM * MAP_INITIALS_FONT * len(t), z) for t, z in zip(short, size, strict=True)
+    ]
+    max_shift = MAP_MAX_SHIFT * unit
+
+    def place(width: list[float], off: list[float], max_rows: int) -> dict:
+        out = {}
+        for b in levels:
+            ks = sorted(
+                (k for k in range(len(cts)) if band_of[k] == b),
+                key=lambda k: (target[k] + off[k], str(shown[k])),
+            )
+            got = _place(
+                [target[k] + off[k] for k in ks],
+                [width[k] for k in ks],
+                plot_width,
+                max_rows,
+                max_shift,
+            )
+            out[b] = (ks, *got)
+        return out
+
+    placed = place(name_w, name_off, MAP_NAME_ROWS)
+    if all(p[4] for p in placed.values()):
+        mode, width, off, labels = "names", name_w, name_off, full
+    else:
+        mode, width, labels = "initials", init_w, short
+        off, side = [0.0] * len(cts), ["center"] * len(cts)
+        placed = place(init_w, off, MAP_INITIAL_ROWS)
+    row_px = MAP_ROW_NAMES if mode == "names" else MAP_ROW_INITIALS
+    need = {b: placed[b][1] * row_px + 2 * MAP_BAND_PAD for b in levels}
+    # at least MAP_MIN_HEIGHT: the extra shared out, so that lines between levels stay legible
+    extra = max(0.0, MAP_MIN_HEIGHT - sum(need.values())) / len(levels)
+    height = sum(need.values()) + extra * len(levels)
+    bands, top = [], float(height)
+    for b in levels:
+        bottom = top - need[b] - extra
+        bands.append((b, bottom, top))
+        top = bottom
+    x, y = [0.0] * len(cts), [0.0] * len(cts)
+    for b, lo_px, hi_px in bands:
+        ks, n_rows, xs, row_of, _ = placed[b]
+        mid = (lo_px + hi_px) / 2
+        for k, px, r in zip(ks, xs, row_of, strict=True):
+            x[k] = x_lo + (px - off[k]) / unit
+            y[k] = mid + ((n_rows - 1) / 2 - r) * row_px
+    points = pd.DataFrame(
+        {
+            "x": x,
+            "y": y,
+            "size": size,
+            "label": labels,
+            "width": width,
+            "offset": off,
+            "side": side,
+            "hover_name": shown,
+            "band": band_of,
+        }
+    )
+    return MapLayout(points, bands, columns, (x_lo, x_hi), mode, float(height), plot_width)
+
+
+def map_label_boxes(lay: MapLayout, plot_width: float | None = None) -> list[tuple]:
+    """(x0, y0, x1, y1) in px of each contact's marker with its label, at `plot_width` (the
+    width it was laid out for by default), the label MAP_CHAR_EM em a character."""
+    x_lo, x_hi = lay.x_range
+    unit = (plot_width or lay.width) / (x_hi - x_lo)
+    out = []
+    for p in lay.points.itertuples(index=False):
+        cx = (p.x - x_lo) * unit + p.offset
+        font = MAP_LABEL_FONT if lay.mode == "names" else MAP_INITIALS_FONT
+        h = max(1.25 * font, p.size)
+        out.append((cx - p.width / 2, p.y - h / 2, cx + p.width / 2, p.y + h / 2))
+    return out
+
+
+def _level_tick(level: str | None, cts: pd.DataFrame) -> str:
+    sel = cts["level"].isna() if level is None else cts["level"] == level
+    n, active = int(sel.sum()), int((sel & cts["active"]).sum())
+    name = "Level not<br>recorded" if level is None else level.capitalize()
+    return f"<b>{name}</b><br>{active} of {n} active"
+
+
+def relationship_map(m, names=None) -> go.Figure:
+    """The relationship map of one account (`relationships.relationship_map`): level bands
+    (a band with no active relationship tinted red), contacts by influence, colour = sentiment,
+    size = strength, faded when not touched for more than the stale days, a line to whom each
+    reports. Names under the markers when few, else initials (the name on hover); `names`
+    (`Aliases`) hides them."""
+    cts = m.contacts
+    if cts.empty:
+        return empty("No contact mapped for this account", height=260)
+    lay = relationship_layout(cts, names)
+    pts = lay.points
+    fig = go.Figure()
+    lo, hi = lay.x_range
+    for k, (b, y0, y1) in enumerate(lay.bands):
+        gap = b in m.no_active_levels
+        fill = "rgba(198,40,40,0.07)" if gap else ("#f4f7fa" if k % 2 == 0 else "white")
+        fig.add_shape(
+            type="rect", x0=lo, x1=hi, y0=y0, y1=y1, fillcolor=fill, line_width=0, layer="below"
+        )
+        if gap:
+            fig.add_annotation(
+                x=hi,
+                y=y1,
+                xanchor="right",
+                yanchor="top",
+                text="no active relationship",
+                showarrow=False,
+                font=dict(size=11, color=fmt.BAD),
+            )
+    if m.links:
+        lx, ly = [], []
+        for b, r in m.links:
+            lx += [pts["x"].iloc[b], pts["x"].iloc[r], None]
+            ly += [pts["y"].iloc[b], pts["y"].iloc[r], None]
+        fig.add_trace(
+            go.Scatter(
+                x=lx,
+                y=ly,
+                mode="lines",
+                line=dict(color="rgba(95,107,122,0.55)", width=1.3),
+                name="Reports to",
+                hoverinfo="skip",
+            )
+        )
+
+    def shown(v):
+        return "–" if fmt.is_missing(v) else fmt.plot_text(names.text(v) if names else v)
+
+    boss_names = [
+        pts["hover_name"].iloc[b] if b >= 0 else None
+        for b in cts.get("boss", pd.Series([-1] * len(cts)))
+    ]
+    sentiment = [s if s in SENTIMENT_COLORS else None for s in cts["sentiment"]]
+    for sent, colour in SENTIMENT_COLORS.items():
+        idx = [k for k, s in enumerate(sentiment) if s == sent]
+        if not idx:
+            continue
+        # initials: white on the dark colours, dark on the light ones and on faded markers
+        dark = lay.mode == "names" or sent in (None, "supporter")
+        ink = ["#1b2733" if dark or cts["stale"].iloc[k] else "white" for k in idx]
+        fig.add_trace(
+            go.Scatter(
+                x=pts["x"].iloc[idx],
+                y=pts["y"].iloc[idx],
+                mode="markers+text",
+                name=SENTIMENT_NAMES[sent],
+                marker=dict(
+                    size=pts["size"].iloc[idx],
+                    color=colour,
+                    opacity=[0.4 if cts["stale"].iloc[k] else 1.0 for k in idx],
+                    line=dict(color="white", width=1.5),
+                ),
+                text=[fmt.plot_text(pts["label"].iloc[k]) for k in idx],
+                textposition=[f"middle {pts['side'].iloc[k]}" for k in idx],
+                textfont=dict(
+                    size=MAP_LABEL_FONT if lay.mode == "names" else MAP_INITIALS_FONT,
+                    color=ink,
+                ),
+                customdata=[
+                    [
+                        fmt.plot_text(pts["hover_name"].iloc[k]),
+                        shown(cts["title"].iloc[k]),
+                        shown(cts["role"].iloc[k]),
+                        _level_name(cts["level"].iloc[k]),
+                        fmt.score(cts["influence"].iloc[k]).replace(".0", ""),
+                        SENTIMENT_NAMES[sentiment[k]],
+                        fmt.score(cts["strength"].iloc[k]).replace(".0", ""),
+                        _last_contact(
+                            cts["last_contact"].iloc[k], cts["days_since_contact"].iloc[k]
+                        ),
+                        fmt.plot_text(boss_names[k]) if boss_names[k] else "–",
+                    ]
+                    for k in idx
+                ],
+                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
+                "Role: %{customdata[2]} · %{customdata[3]}<br>"
+                "Influence %{customdata[4]} · strength %{customdata[6]} · "
+                "%{customdata[5]}<br>Last contact: %{customdata[7]}<br>"
+                "Reports to: %{customdata[8]}<extra></extra>",
+            )
+        )
+    if cts["stale"].any():
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"Faded: no contact for {m.stale_days}+ days",
+                marker=dict(size=12, color=fmt.NEUTRAL, opacity=0.4),
+                hoverinfo="skip",
+            )
+        )
+    ticks = [(y0 + y1) / 2 for _, y0, y1 in lay.bands]
+    fig = _layout(fig, height=int(lay.height) + 110)
+    fig.update_yaxes(
+        range=[0, lay.height],
+        tickvals=ticks,
+        ticktext=[_level_tick(b, cts) for b, _, _ in lay.bands],
+        showgrid=False,
+        fixedrange=True,
+        automargin=False,
+    )
+    fig.update_xaxes(
+        range=[lo, hi],
+        tickvals=lay.columns,
+        ticktext=["n/a" if c == 0 else str(c) for c in lay.columns],
+        title=dict(text="Influence (1–5) →", font=dict(size=12)),
+        showgrid=False,
+        fixedrange=True,
+        automargin=False,
+    )
+    # fixed margins: the plot area is exactly lay.height px tall, as laid out
+    fig.update_layout(
+        margin=dict(l=MAP_LEFT, r=10, t=50, b=60),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", font_size=12),
+    )
+    return fig
+
+
+def _level_name(level) -> str:
+    return f"{level} level" if isinstance(level, str) else "level not recorded"
+
+
+def _last_contact(d, days) -> str:
+    if fmt.is_missing(d):
+        return "not recorded"
+    ago = "" if fmt.is_missing(days) else f" ({fmt.days(days)} ago)"
+    return f"{fmt.day(d)}{ago}"

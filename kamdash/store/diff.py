@@ -15,6 +15,7 @@ import pandas as pd
 
 from kamdash.core.db import frame, rows
 from kamdash.core.periods import is_partial, quarter_label, quarter_of, quarter_sql
+from kamdash.store.snapshots import SnapshotDamaged, damaged_message, verify_path
 
 RESTATE_TOLERANCE = 0.005  # money units; below this a difference is rounding
 
@@ -59,19 +60,42 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     }
 
 
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
+    """Attach a snapshot file read-only (its path as a parameter: any character is fine),
+    verified first; SnapshotDamaged (a StoreError) when it is damaged."""
+    problem = verify_path(path, todo=_TODO)
+    if problem is not None:
+        raise SnapshotDamaged(problem)
+    try:
+        con.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(path)])
+    except duckdb.Error as e:
+        why = f"DuckDB cannot open it ({' '.join(str(e).split())[:200]})"
+        raise SnapshotDamaged(damaged_message(Path(path).parent.name, why, _TODO)) from e
+
+
+_TODO = "It cannot be compared: choose another snapshot (and publish the extract again)."
+
+
 def diff_snapshots(old_path: Path | None, new_path: Path, fy_start: int = 1) -> SnapshotDiff:
-    """Compare two snapshot files. With no old snapshot, everything in the new one is added."""
+    """Compare two snapshot files. With no old snapshot, everything in the new one is added.
+    SnapshotDamaged (a StoreError, with a plain message) when either is damaged."""
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{new_path}' AS new (READ_ONLY)")
+        _attach(con, Path(new_path), "new")
         if old_path is not None:
-            con.execute(f"ATTACH '{old_path}' AS old (READ_ONLY)")
+            _attach(con, Path(old_path), "old")
         else:  # an empty "old" snapshot with the same tables
             con.execute("ATTACH ':memory:' AS old")
             for t in ("accounts", "revenue"):
                 if t in _tables(con, "new"):
                     con.execute(f"CREATE TABLE old.{t} AS SELECT * FROM new.{t} LIMIT 0")
-        return _diff(con, fy_start)
+        try:
+            return _diff(con, fy_start)
+        except duckdb.IOException as e:  # damaged after the check: a block cannot be read
+            raise SnapshotDamaged(
+                "One of the two snapshots is damaged: reading it failed "
+                f"({' '.join(str(e).split())[:200]}). {_TODO}"
+            ) from e
     finally:
         con.close()
 

@@ -1,16 +1,24 @@
-"""Global filters (owner, team, region, industry, tier) as per-cursor TEMP VIEWs.
+"""The viewer's scope and the global filters (owner, team, region, industry, tier) as
+per-cursor TEMP VIEWs: where every figure reads its data.
 
-`scoped(con, filters)` returns a new cursor on which TEMP VIEWs named like the canonical tables
-shadow the base tables, so metric SQL written against `accounts`, `revenue`... is filtered
-transparently:
+`scoped(con, filters, scope)` returns a new cursor on which TEMP VIEWs named like the canonical
+tables shadow the base tables, so metric SQL written against `accounts`, `revenue`... sees only
+the accounts of the viewer's scope (`store.access.Scope`: a KAM's book, a leader's teams) that
+the filters keep:
 
 - `accounts`: rows whose owner / region / industry / tier is one of the chosen values (each
   non-empty dimension must match; an empty tuple means "all"); team: the account's owner is an
   owner of one of the chosen teams in the `team` table (no `team` table: nothing matches).
   The owner is the account's owner by `account_owners_sql` (from its deals when the accounts
   sheet has none).
-- `revenue`, `wallet`, `scores`, `stakeholders`, `opportunities`, `qbr`: rows of those accounts.
-- `products`, `team`, `_meta`, `_columns`: not shadowed (read from the base tables).
+- `revenue`, `wallet`, `scores`, `stakeholders`, `opportunities`, `qbr`, `targets`: rows of
+  those accounts.
+- `team`: under a restricted scope, only the rows of the scope's owners or teams (a KAM never
+  reads another KAM's name); else not shadowed.
+- `products`, `_meta`, `_columns`: not shadowed (read from the base tables).
+
+Scope matches owner and team names ignoring case and surrounding spaces (an access file is
+typed by hand); filters match the values offered, exactly.
 
 The base tables are referenced fully qualified (`"<catalog>".main.<table>`, catalog =
 `current_database()`, `snapshot` for a published snapshot) so the views do not refer to
@@ -28,6 +36,7 @@ import duckdb
 
 from kamdash.core.db import columns, has_table, quote_ident, rows, scalar
 from kamdash.ingest.rules import deal_owner_sql
+from kamdash.store.access import EVERYTHING, Scope
 
 # Filter field -> accounts column (owner comes from `account_owners_sql`, team through the
 # team table).
@@ -37,7 +46,15 @@ _ACCOUNT_COLUMNS = {
     "tiers": "tier",
 }
 # Tables restricted to the filtered accounts.
-ACCOUNT_TABLES = ("revenue", "wallet", "scores", "stakeholders", "opportunities", "qbr")
+ACCOUNT_TABLES = (
+    "revenue",
+    "wallet",
+    "scores",
+    "stakeholders",
+    "opportunities",
+    "qbr",
+    "targets",
+)
 
 
 @dataclass(frozen=True)
@@ -87,14 +104,18 @@ def account_owners_sql(con: duckdb.DuckDBPyConnection, ref: Callable[[str], str]
 
 
 def scoped(
-    con: duckdb.DuckDBPyConnection, filters: Filters | None = None
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters | None = None,
+    scope: Scope = EVERYTHING,
 ) -> duckdb.DuckDBPyConnection:
-    """A new cursor of `con` on which the canonical tables are restricted to `filters`.
+    """A new cursor of `con` on which the canonical tables are restricted to the accounts of
+    `scope` that `filters` keep.
 
-    With no filter set, a plain cursor (same data, its own temp objects).
+    With every account in scope and no filter set, a plain cursor (its own temp objects).
     """
     cur = con.cursor()
-    if filters is None or filters.is_empty():
+    filters = filters or Filters()
+    if filters.is_empty() and scope.everything:
         return cur
     catalog = scalar(cur, "SELECT current_database()")
     present = _base_tables(cur, catalog)
@@ -106,10 +127,15 @@ def scoped(
     values = [
         [f.name, str(v)] for f in fields(filters) for v in getattr(filters, f.name) if v is not None
     ]
+    values += [["scope_owners", _key(v)] for v in scope.owners]
+    values += [["scope_teams", _key(v)] for v in scope.teams]
     if values:
         cur.executemany("INSERT INTO temp.main._kd_filter VALUES (?, ?)", values)
     if "accounts" in present:
-        where = " AND ".join(_conditions(cur, filters, present, base)) or "true"
+        conds = _scope_conditions(cur, scope, present, base) + _conditions(
+            cur, filters, present, base
+        )
+        where = " AND ".join(conds) or "true"
         cur.execute(
             f"CREATE OR REPLACE TEMP VIEW accounts AS SELECT * FROM {base('accounts')} WHERE {where}"
         )
@@ -126,7 +152,43 @@ def scoped(
                 f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {base(table)} "
                 "WHERE account_id IN (SELECT account_id FROM temp.main._kd_accounts)"
             )
+    if not scope.everything and "team" in present:
+        cur.execute(
+            f"CREATE OR REPLACE TEMP VIEW team AS SELECT * FROM {base('team')} "
+            f"WHERE {_norm('owner')} IN {_chosen('scope_owners')} "
+            f"OR {_norm('team')} IN {_chosen('scope_teams')}"
+        )
     return cur
+
+
+def _key(name: str) -> str:
+    """How the scope compares names: trimmed, case-folded."""
+    return str(name).strip().lower()
+
+
+def _norm(column: str) -> str:
+    # SQL twin of `_key`
+    return f"lower(trim({column}))"
+
+
+def _scope_conditions(cur, scope: Scope, present: set[str], base: Callable[[str], str]) -> list:
+    """The WHERE conditions of a restricted scope on the base accounts table (none for all)."""
+    if scope.everything:
+        return []
+    owned = (
+        f"(SELECT account_id FROM ({account_owners_sql(cur, base)}) WHERE {_norm('owner')} IN {{}})"
+    )
+    conds = []
+    if scope.owners:
+        conds.append(f"account_id IN {owned.format(_chosen('scope_owners'))}")
+    if scope.teams and "team" in present:
+        team_owners = (
+            f"(SELECT {_norm('owner')} FROM {base('team')} "
+            f"WHERE {_norm('team')} IN {_chosen('scope_teams')})"
+        )
+        conds.append(f"account_id IN {owned.format(team_owners)}")
+    # a scope that names no one, or teams without a team table: no account
+    return ["(" + " OR ".join(conds) + ")"] if conds else ["false"]
 
 
 def _chosen(dim: str) -> str:

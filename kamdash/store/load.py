@@ -3,30 +3,145 @@
 `prepare()` does everything but the switch, so a person (or the CLI) can look at the report
 first; `PreparedLoad.publish()` makes it current. A refused or abandoned load leaves the store
 exactly as it was.
+
+Resources: at most MAX_CONCURRENT_CHECKS checks run at once in a process (`check_slot`; the
+others wait, and their progress says so); a check waiting to be published is removed after
+STALE_TMP_SECONDS without activity, with its uploaded files, by `sweep` (run periodically by
+`start_sweeper`), and publishing it then raises CheckExpired.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from kamdash.core.errors import DISK_FULL, READ_ONLY, StoreError, os_problem, os_reason
 from kamdash.core.settings import Settings, load_settings
 from kamdash.ingest.mapping import Mapping, build_mapping, load_remembered, read_mapping_file
 from kamdash.ingest.readers import MAX_BYTES, SourceSheet, read_sources
 from kamdash.ingest.report import ExtractError, Report
+from kamdash.ingest.upload import sweep_uploads, touch_uploads
 from kamdash.ingest.validation import build_canonical
 from kamdash.metrics import grid, precompute
-from kamdash.store.snapshots import PendingSnapshot, SnapshotStore
+from kamdash.store.snapshots import STALE_TMP_SECONDS, PendingSnapshot, SnapshotStore
 
 # DuckDB memory for one load's staging and typed tables; beyond it they spill to a temporary
 # directory. A 10M-row CSV extract peaked at 2.0 GiB RSS without a limit, 1.1 GiB with it;
 # extracts of a million rows or so stay under it and never spill.
 LOAD_MEMORY_LIMIT = "1GB"
+
+# Checks (prepare) running at once in one process: each may hold a workbook's cells in memory
+# (up to ~0.6 GiB at the pre-scan's limits: ingest.zipscan.MAX_READ_MEMORY), so two keep a
+# server under 2 GiB. The others wait, up to CHECK_WAIT_SECONDS.
+MAX_CONCURRENT_CHECKS = 2
+CHECK_WAIT_SECONDS = 15 * 60
+WAITING = "Waiting for another check to finish…"
+SWEEP_INTERVAL_SECONDS = 300
+
+
+# -- concurrent checks -------------------------------------------------------------------------
+_slots = threading.Condition()
+_busy = 0
+
+
+@contextlib.contextmanager
+def check_slot(
+    timeout: float | None = CHECK_WAIT_SECONDS,
+    wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold one of the process's MAX_CONCURRENT_CHECKS check slots for the block. When all are
+    busy, `wait(WAITING)` is called once and the caller waits (up to `timeout` seconds, None:
+    for ever); a StoreError when none frees up in time."""
+    global _busy
+    with _slots:
+        full = _busy >= MAX_CONCURRENT_CHECKS
+    if full and wait is not None:
+        wait(WAITING)  # (outside the lock: it may draw on a page)
+    with _slots:
+        if not _slots.wait_for(lambda: _busy < MAX_CONCURRENT_CHECKS, timeout):
+            raise StoreError(
+                f"The server is busy: {MAX_CONCURRENT_CHECKS} other checks were still running "
+                f"after {timeout / 60:.0f} minutes. Nothing was checked or published; try again "
+                "in a few minutes."
+            )
+        _busy += 1
+    try:
+        yield
+    finally:
+        with _slots:
+            _busy -= 1
+            _slots.notify()
+
+
+def checks_running() -> int:
+    """Checks holding a slot now."""
+    with _slots:
+        return _busy
+
+
+# -- sweeping abandoned checks and uploads ------------------------------------------------------
+def sweep(data_dir: Path | None = None, max_idle_seconds: float = STALE_TMP_SECONDS) -> list[Path]:
+    """Remove uploaded files (`ingest.upload.sweep_uploads`) and pending snapshots (checks never
+    published, loads killed: `SnapshotStore.sweep_pending`) untouched for `max_idle_seconds`.
+    Returns what was removed."""
+    removed = sweep_uploads(max_idle_seconds)
+    removed += SnapshotStore(data_dir).sweep_pending(max_idle_seconds)
+    return removed
+
+
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
+_sweeper_stop = threading.Event()
+_sweep_dirs: dict[str, float] = {}  # data dir -> max idle seconds
+
+
+def start_sweeper(
+    data_dir: Path | str | None = None,
+    interval_seconds: float = SWEEP_INTERVAL_SECONDS,
+    max_idle_seconds: float = STALE_TMP_SECONDS,
+) -> threading.Thread:
+    """Start (once per process; later calls only add their data dir) a daemon thread that runs
+    `sweep` every `interval_seconds`, so abandoned checks and uploads go without waiting for
+    another load (Streamlit has no session-end hook). Returns the thread."""
+    global _sweeper, _sweeper_stop
+    key = str(SnapshotStore(data_dir).data_dir)
+    with _sweeper_lock:
+        _sweep_dirs[key] = max_idle_seconds
+        if _sweeper is not None and _sweeper.is_alive():
+            return _sweeper
+
+        stop = _sweeper_stop = threading.Event()
+
+        def run() -> None:
+            while not stop.is_set():
+                with _sweeper_lock:
+                    dirs = dict(_sweep_dirs)
+                for d, idle in dirs.items():
+                    with contextlib.suppress(Exception):  # never let the sweeper die
+                        sweep(Path(d), idle)
+                stop.wait(interval_seconds)
+
+        _sweeper = threading.Thread(target=run, name="kamdash-sweeper", daemon=True)
+        _sweeper.start()
+        return _sweeper
+
+
+def stop_sweeper() -> None:
+    """Stop the sweeper thread (tests; a server never needs to)."""
+    global _sweeper
+    with _sweeper_lock:
+        thread, _sweeper = _sweeper, None
+        _sweeper_stop.set()
+        _sweep_dirs.clear()
+    if thread is not None:
+        thread.join()
 
 
 @dataclass
@@ -39,11 +154,28 @@ class PreparedLoad:
     snapshot_id: str | None = None
     precompute_seconds: dict[str, float] = field(default_factory=dict)
 
+    upload_dir: Path | None = None  # the uploaded files' folder, touched with the check
+
     @property
     def ok(self) -> bool:
         return self.report.ok and self.pending is not None
 
+    @property
+    def expired(self) -> bool:
+        """Checked fine, but swept after STALE_TMP_SECONDS idle (or discarded): publishing it
+        raises CheckExpired."""
+        return self.pending is not None and self.pending.expired
+
+    def touch(self) -> bool:
+        """Mark the check in use (the Upload page calls it on every interaction) so the sweep
+        leaves it, and its uploaded files, alone; False when it has expired already."""
+        touch_uploads(self.upload_dir)
+        return self.pending is not None and self.pending.touch()
+
     def publish(self, *, make_current: bool = True, uploaded_by: str | None = None) -> str:
+        """Publish the checked extract (`uploaded_by`: who, recorded in the manifest and the
+        audit trail). CheckExpired when it was swept; StoreError (disk full, read-only data
+        folder) with the pending snapshot removed and the published ones untouched."""
         if not self.ok:
             raise RuntimeError("this load has errors and cannot be published")
         info = {
@@ -59,9 +191,13 @@ class PreparedLoad:
             },
             "report": self.report.to_dict(),
         }
-        self.snapshot_id = self.pending.commit(
-            self.sources, info, make_current=make_current, uploaded_by=uploaded_by
-        )
+        try:
+            self.snapshot_id = self.pending.commit(
+                self.sources, info, make_current=make_current, uploaded_by=uploaded_by
+            )
+        except StoreError:
+            self.pending.discard()
+            raise
         return self.snapshot_id
 
     def discard(self) -> None:
@@ -79,6 +215,8 @@ def prepare(
     progress: Callable[[str, float], None] | None = None,
     max_bytes: int | None = None,
     settings: Settings | None = None,
+    upload_dir: Path | None = None,
+    slot_timeout: float | None = CHECK_WAIT_SECONDS,
 ) -> PreparedLoad:
     """Read, map and validate an extract into a pending snapshot (not yet published).
 
@@ -87,7 +225,12 @@ def prepare(
     fraction)` is called as the load moves on. `max_bytes` overrides the readers' per-file size
     limit (`readers.MAX_BYTES`). `settings` (default: the data dir's) are those the load
     checks against (e.g. `unknown_revenue_max_share`, the reporting currency) and the
-    precomputed aggregates are built for (`metrics.precompute`)."""
+    precomputed aggregates are built for (`metrics.precompute`). `upload_dir` (the uploaded
+    files' folder, `ingest.upload.save_uploads`) is kept with the check and touched with it.
+
+    At most MAX_CONCURRENT_CHECKS run at once: a check waits for a slot (`progress` says
+    WAITING), for up to `slot_timeout` seconds. A full disk or a read-only data folder is an
+    error in the report, never an exception."""
     step = progress or (lambda text, fraction: None)
     store = SnapshotStore(data_dir)
     paths = [Path(p) for p in paths]
@@ -97,38 +240,82 @@ def prepare(
     sections = _sections(mapping_file, mapping_sections, report)
     settings = settings or _settings(store.data_dir, report)
     if sections is None or settings is None:
-        return PreparedLoad(report, sources)
+        return PreparedLoad(report, sources, upload_dir=upload_dir)
+    try:
+        with check_slot(slot_timeout, wait=lambda text: step(text, 0.0)):
+            touch_uploads(upload_dir)
+            prepared = _prepare(
+                store,
+                paths,
+                names,
+                sources,
+                report,
+                sections,
+                settings,
+                step,
+                mapping_sections=mapping_sections,
+                max_bytes=max_bytes,
+                upload_dir=upload_dir,
+            )
+    except StoreError as e:  # busy, or the data folder cannot take a new snapshot
+        report.error("storage", str(e))
+        prepared = PreparedLoad(report, sources)
+    prepared.upload_dir = upload_dir
+    return prepared
+
+
+def _prepare(
+    store: SnapshotStore,
+    paths: list[Path],
+    names: dict[Path, str],
+    sources: list[tuple[str, Path]],
+    report: Report,
+    sections: dict[str, dict[str, str]],
+    settings: Settings,
+    step: Callable[[str, float], None],
+    *,
+    mapping_sections: dict[str, dict[str, str]] | None,
+    max_bytes: int | None,
+    upload_dir: Path | None,
+) -> PreparedLoad:
+    """`prepare`, holding a check slot."""
     pending = store.begin()
-    spill = tempfile.mkdtemp(prefix="kamdash-load-")
+    try:
+        spill = tempfile.mkdtemp(prefix="kamdash-load-")
+    except OSError as e:
+        pending.discard()
+        raise StoreError(
+            os_problem(e, tempfile.gettempdir(), "create a work folder in", tempfile.gettempdir())
+        ) from e
     con = duckdb.connect()
     try:
-        con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
-        con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
-        sheets = _read(con, paths, names, max_bytes or MAX_BYTES, report, step)
-        if sheets is None:
-            pending.discard()
-            return PreparedLoad(report, sources)
-        mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))
-        for t in mapping_sections or {}:
-            if t in mapping.tables:
-                mapping.tables[t].how = "your choice"
-        step("Validating and building the snapshot…", 0.6)
-        db_path = str(pending.db_path).replace("'", "''")
-        con.execute(f"ATTACH '{db_path}' AS out")
-        try:
-            built, counts = build_canonical(con, mapping, "out", settings)
-            con.execute("CHECKPOINT out")
-        finally:
-            con.execute("DETACH out")
-        report.extend(built)
-        if not report.ok:
+        with pending.keep_alive(also=lambda: touch_uploads(upload_dir)):
+            con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+            con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
+            sheets = _read(con, paths, names, max_bytes or MAX_BYTES, report, step)
+            if sheets is None:
+                pending.discard()
+                return PreparedLoad(report, sources)
+            mapping = build_mapping(sheets, sections, load_remembered(store.data_dir))
+            for t in mapping_sections or {}:
+                if t in mapping.tables:
+                    mapping.tables[t].how = "your choice"
+            step("Validating and building the snapshot…", 0.6)
+            con.execute("ATTACH ? AS out", [str(pending.db_path)])
+            try:
+                built, counts = build_canonical(con, mapping, "out", settings)
+                con.execute("CHECKPOINT out")
+            finally:
+                con.execute("DETACH out")
+            report.extend(built)
+            if not report.ok:
+                step("Checked.", 1.0)
+                pending.discard()
+                return PreparedLoad(report, sources, mapping, counts)
+            step("Precomputing the portfolio aggregates…", 0.9)
+            took = _precompute(pending.db_path, settings, report)
             step("Checked.", 1.0)
-            pending.discard()
-            return PreparedLoad(report, sources, mapping, counts)
-        step("Precomputing the portfolio aggregates…", 0.9)
-        took = _precompute(pending.db_path, settings, report)
-        step("Checked.", 1.0)
-        return PreparedLoad(report, sources, mapping, counts, pending, precompute_seconds=took)
+            return PreparedLoad(report, sources, mapping, counts, pending, precompute_seconds=took)
     except (duckdb.OutOfMemoryException, MemoryError):
         # a refusal in plain words, never an allocation message or a traceback
         pending.discard()
@@ -137,6 +324,17 @@ def prepare(
             f"The extract does not fit in the memory a load may use ({LOAD_MEMORY_LIMIT}); "
             "nothing was published. Remove unused columns or rows, or split it into smaller "
             "files.",
+        )
+        return PreparedLoad(report, sources)
+    except (OSError, duckdb.IOException) as e:
+        pending.discard()
+        if os_reason(e) not in (DISK_FULL, READ_ONLY):
+            raise
+        where = getattr(e, "filename", None) or pending.tmp.parent
+        report.error(
+            "storage",
+            os_problem(e, where, "write the checked extract to", store.data_dir)
+            + " Nothing was published.",
         )
         return PreparedLoad(report, sources)
     except BaseException:

@@ -43,7 +43,7 @@ from kamdash.core.periods import (
 from kamdash.core.settings import Settings
 from kamdash.metrics.grid import account_quarters
 from kamdash.metrics.qbr import plan_freshness, qbr_scores
-from kamdash.metrics.relationships import contacts, relationships
+from kamdash.metrics.relationships import RelationshipMap, relationship_map, relationships
 from kamdash.metrics.retention import account_growth
 from kamdash.metrics.tiering import tier_scores
 from kamdash.metrics.wallet import account_share
@@ -72,6 +72,8 @@ class AccountQbrData:
         quarter with data).
     relationship: the `relationships()` row as a dict; contacts: `contacts()` rows, with
         last_contact as a date;
+    relationship_map: `relationships.relationship_map()` (contacts as in `contacts`, who
+        reports to whom, the gaps);
     sentiment: sentiment, contacts (champion, supporter, neutral, detractor, not recorded).
     whitespace: the account's empty cells with potential > 0, biggest first: product,
         potential, reason, in_pipeline, pipeline.
@@ -111,6 +113,7 @@ class AccountQbrData:
     products_bought: list[str] | Missing = field(default_factory=list)
     products_total: int = 0
     pipeline: pd.DataFrame | Missing = field(default_factory=pd.DataFrame)
+    relationship_map: RelationshipMap | Missing | None = None
 
     @property
     def latest(self) -> dict | None:
@@ -259,11 +262,20 @@ def pick_account(
     """The account a review page shows among `ids` (its filtered list): the one its address asks
     for (an ID, or 'Name (ID)' as the picker labels it), else the one chosen earlier in the
     session, else the first (largest); None without accounts."""
-    m = re.search(r"\(([^()]+)\)\s*$", asked or "")
-    for a in (asked, m.group(1) if m else None, remembered):
+    for a in (find_account(ids, asked), remembered):
         if a is not None and a in ids:
             return a
     return ids[0] if len(ids) else None
+
+
+def find_account(ids: Sequence[str], asked: str | None) -> str | None:
+    """The account of `ids` a page address asks for (an ID, or 'Name (ID)'), or None: not
+    there, or not in this viewer's book or filters (the two are never told apart)."""
+    m = re.search(r"\(([^()]+)\)\s*$", asked or "")
+    for a in (asked, m.group(1) if m else None):
+        if a is not None and a in ids:
+            return a
+    return None
 
 
 def step_account(ids: Sequence[str], current: str | None, delta: int) -> str:
@@ -377,15 +389,17 @@ def _sentiment(cts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stakeholders(con: duckdb.DuckDBPyConnection, p: _Portfolio, aid: str) -> tuple:
-    """(relationship row, contacts with last_contact as dates, contacts by sentiment)."""
+    """(relationship row, contacts with last_contact as dates, contacts by sentiment, the
+    relationship map)."""
     if isinstance(p.rels, Missing):
-        return p.rels, p.rels, p.rels
+        return p.rels, p.rels, p.rels, relationship_map(con, p.settings, aid)
     rel = _row(p.rels, aid) or Missing("accounts", "account not in the accounts sheet")
-    cts = contacts(con, p.settings, aid)
-    if isinstance(cts, Missing):
-        return rel, cts, cts
-    cts = cts.assign(last_contact=[as_date(d) for d in cts["last_contact"]])
-    return rel, cts, _sentiment(cts)
+    rmap = relationship_map(con, p.settings, aid)
+    if isinstance(rmap, Missing):
+        return rel, rmap, rmap, rmap
+    rmap.contacts["last_contact"] = [as_date(d) for d in rmap.contacts["last_contact"]]
+    cts = rmap.contacts
+    return rel, cts, _sentiment(cts), rmap
 
 
 def _whitespace(p: _Portfolio, aid: str) -> tuple:
@@ -430,7 +444,7 @@ def _review(con: duckdb.DuckDBPyConnection, p: _Portfolio, aid: str) -> AccountQ
         plan: dict | Missing = p.plans
     else:
         plan = _row(p.plans, aid) or Missing("accounts", "account not in the accounts sheet")
-    rel, cts, sent = _stakeholders(con, p, aid)
+    rel, cts, sent, rmap = _stakeholders(con, p, aid)
     gaps, bought, n_products = _whitespace(p, aid)
     return AccountQbrData(
         account_id=aid,
@@ -465,6 +479,7 @@ def _review(con: duckdb.DuckDBPyConnection, p: _Portfolio, aid: str) -> AccountQ
         products_bought=bought,
         products_total=n_products,
         pipeline=_pipeline(con, aid),
+        relationship_map=rmap,
     )
 
 
@@ -474,7 +489,21 @@ def account_qbr_data(
     account_ids: Sequence[str],
     quarter: int | str | None = None,
 ) -> list[AccountQbrData]:
-    """The QBR figures of each account (in the order given). Use an unfiltered cursor."""
+    """The QBR figures of each account (in the order given), read from `con`: the viewer's
+    scope (a KAM's book) without the sidebar filters. An account `con` cannot see is refused
+    with a DeckError, the same whether it is in another book or in no book at all."""
     ids = list(dict.fromkeys(str(a) for a in account_ids))
+    if has_table(con, "accounts"):
+        seen = set(
+            frame(
+                con,
+                "SELECT DISTINCT account_id FROM accounts WHERE account_id IN "
+                "(SELECT unnest(?::VARCHAR[]))",
+                [ids],
+            )["account_id"]
+        )
+        unseen = [a for a in ids if a not in seen]
+        if unseen:
+            raise DeckError(f'account "{unseen[0]}" is not in your book or not in this snapshot')
     p = _portfolio(con, settings, ids, quarter)
     return [_review(con, p, aid) for aid in ids]

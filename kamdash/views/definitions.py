@@ -47,6 +47,8 @@ def _setting_text(x) -> str:
         return ", ".join(
             f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in x.items()
         )
+    if isinstance(x, list | tuple):  # buying_roles
+        return "; ".join(str(v) for v in x)
     return "(extract's latest date)" if x is None else str(x)
 
 

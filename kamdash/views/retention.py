@@ -4,15 +4,17 @@ metrics.wallet; this module only chooses periods, groups and rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
-from kamdash.core.db import frame, has_table
+from kamdash.core.db import frame, has_table, scalar
+from kamdash.core.fmt import tier_key
 from kamdash.core.missing import Missing, require
 from kamdash.core.periods import PeriodContext
 from kamdash.core.settings import Settings
+from kamdash.metrics.grid import NO_GROUP, group_sql
 from kamdash.metrics.retention import RevenueBridge, retention, revenue_bridge
 from kamdash.metrics.wallet import share_of_wallet, wallet_quadrants
 
@@ -41,10 +43,25 @@ def dimensions(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [d for d in DIMENSIONS if d != "team" or has_table(con, "team")]
 
 
+def default_dimension(con: duckdb.DuckDBPyConnection, dims: list[str]) -> str | None:
+    """The split shown first: the first of `dims` whose accounts (as filtered) carry more than
+    one value (a split by a dimension the extract leaves blank, or with one value, is one line
+    repeating the total); the first of `dims` when none has two."""
+    for d in dims:
+        n = scalar(con, f"SELECT count(DISTINCT grp) FROM ({group_sql(con, d)}) WHERE grp <> ''")
+        if (n or 0) > 1:
+            return d
+    return dims[0] if dims else None
+
+
 @dataclass(frozen=True)
 class GroupTrend:
     table: pd.DataFrame  # the `retention(by=...)` rows of the groups drawn, up to the quarter
     groups: int  # groups in the data (those drawn: at most GROUPS_DRAWN)
+    order: list[str] = field(default_factory=list)  # groups drawn, in legend order
+    accounts: dict[str, int] = field(default_factory=dict)  # cohort accounts, last quarter
+    too_few: list[str] = field(default_factory=list)  # below min_accounts: not comparable
+    min_accounts: int = 0  # settings.min_group_accounts
 
 
 def by_group(
@@ -56,13 +73,27 @@ def by_group(
     metric: str = "nrr",
 ) -> GroupTrend:
     """Retention per group of `by` up to `qi`: the GROUPS_DRAWN groups with the largest TTM
-    revenue in the last quarter where `metric` is defined."""
+    revenue in the last quarter where `metric` is defined; in legend order (tiers: Tier 1,
+    Tier 2, Tier 3, then no tier; else largest first), each with its cohort's account count in
+    that quarter; groups of fewer than settings.min_group_accounts are listed in `too_few`."""
     df = retention(con, settings, by=by, ctx=ctx)
     df = df[df["quarter"] <= qi]
     known = df[df[metric].notna()]
     last = known[known["quarter"] == known["quarter"].max()]
     keep = list(last.sort_values("ttm_revenue", ascending=False)["group"].head(GROUPS_DRAWN))
-    return GroupTrend(known[known["group"].isin(keep)], int(df["group"].nunique()))
+    if by == "tier":
+        keep = sorted(keep, key=lambda g: tier_key(None if g == NO_GROUP else g))
+    n = dict(zip(last["group"], last["cohort_accounts"].fillna(0).astype(int), strict=True))
+    counts = {g: int(n.get(g, 0)) for g in keep}
+    few = [g for g in keep if counts[g] < settings.min_group_accounts]
+    return GroupTrend(
+        known[known["group"].isin(keep)],
+        int(df["group"].nunique()),
+        keep,
+        counts,
+        few,
+        int(settings.min_group_accounts),
+    )
 
 
 def bridge_starts(ctx: PeriodContext, qi: int, kind: str) -> tuple[list[int], int | None]:

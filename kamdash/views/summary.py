@@ -31,6 +31,16 @@ section the extract cannot feed is `{"missing": "<the metric's Missing message>"
                    "potential", "reason", "in_pipeline"}, ...]}   (the TOP_OPPORTUNITIES largest)
     "qbr": {"accounts": n, "rag": {"green": n, "amber": n, "red": n}, "average_score": x,
             "without_qbr": n}   (each account's latest QBR)
+    "goals": {"fiscal_year": "FY2026", "as_of", "days", "elapsed",
+              "total": {goal figures}, "by_tier": [{"group", ...}], "by_owner": [...]}
+             (goal figures: accounts_with_target, accounts_without_target, fytd_without_target,
+              target, fytd, attainment, projection, projected_attainment, gap, pipeline,
+              coverage, goal_met; the Portfolio and KAM program pages)
+    "program": {"quarter": "2026Q3", "kams": [{"kam", "accounts", "tiers": {tier: n},
+                "ttm_revenue", "nrr", "grr", "share_of_wallet", "plan_fresh_rate",
+                "qbr_adherence", "multithreaded_rate", "exec_access_rate", goal figures}, ...],
+                "total": {the same over every account}, "missing": ["<why>", ...]}
+               (the KAM program page)
 """
 
 from __future__ import annotations
@@ -46,7 +56,9 @@ from kamdash.core.missing import Missing, require
 from kamdash.core.periods import PeriodContext, period_context
 from kamdash.core.settings import Settings
 from kamdash.metrics.concentration import concentration
+from kamdash.metrics.goals import GROUP_COLUMNS, account_goals
 from kamdash.metrics.grid import DIMENSIONS, NO_GROUP
+from kamdash.metrics.program import TABLE_COLUMNS, kam_program
 from kamdash.metrics.qbr import RAG, latest_qbr
 from kamdash.metrics.retention import resolve_basis, retention, revenue_bridge
 from kamdash.metrics.tiering import FIT_TEXT, TIERS, UNASSIGNED, tier_scores
@@ -137,6 +149,8 @@ def page_summary(
         "tiers": _tiers(con, settings, ctx),
         "whitespace": _whitespace(con, settings, ctx),
         "qbr": _qbr(con, settings),
+        "goals": _goals(con, settings),
+        "program": _program(con, settings, ctx),
     }
 
 
@@ -293,4 +307,58 @@ def _qbr(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
         "rag": {r: int(rag.get(r, 0)) for r in RAG},
         "average_score": _num(last["score"].mean()),
         "without_qbr": without,
+    }
+
+
+def _figures(row: dict, cols: list[str]) -> dict:
+    """JSON of a goal or program row: numbers as finite floats (None where undefined), counts
+    as integers."""
+    out = {}
+    for c in cols:
+        v = row.get(c)
+        if isinstance(v, dict):
+            out[c] = {str(k): int(n) for k, n in v.items()}
+        elif isinstance(v, bool) or c == "goal_met":
+            out[c] = bool(v)
+        elif c in ("accounts", "plan_accounts", "qbr_due") or c.startswith("accounts_"):
+            out[c] = int(v or 0)
+        else:
+            out[c] = _num(v)
+    return out
+
+
+def _goals(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
+    g = account_goals(con, settings)
+    if isinstance(g, Missing):
+        return _missing(g)
+    figures = GROUP_COLUMNS[1:]
+    tiers = g.accounts["tier"]
+
+    def groups(keys: pd.Series) -> list[dict]:
+        df = g.summary(keys)
+        df = df[df["accounts_with_target"] > 0]
+        return [{"group": r["group"], **_figures(r, figures)} for r in df.to_dict("records")]
+
+    return {
+        "fiscal_year": g.year.label,
+        "as_of": g.year.as_of.isoformat(),
+        "days": g.year.days,
+        "elapsed": g.year.elapsed,
+        "total": _figures(g.summary().iloc[0].to_dict(), figures),
+        "by_tier": groups(tiers),
+        "by_owner": groups(g.accounts["owner"]),
+        **({"pipeline": _missing(g.pipeline_missing)} if g.pipeline_missing else {}),
+    }
+
+
+def _program(con: duckdb.DuckDBPyConnection, settings: Settings, ctx: PeriodContext) -> dict:
+    p = kam_program(con, settings, ctx=ctx)
+    if isinstance(p, Missing):
+        return _missing(p)
+    figures = [c for c in TABLE_COLUMNS if c != "group"]
+    return {
+        "quarter": ctx.label(p.quarter),
+        "kams": [{"kam": r["group"], **_figures(r, figures)} for r in p.table.to_dict("records")],
+        "total": _figures(p.total, figures),
+        "missing": [m.message for m in p.missing],
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from kamdash.core.fmt import tier_key
 from kamdash.core.missing import Missing
 from kamdash.core.settings import Settings
 from kamdash.metrics.tiering import FIT_TEXT, TierScores, tier_heatmap, tier_moves, tier_scores
@@ -46,9 +47,26 @@ def heatmap(
     return Heatmap(grid[[c for c in grid.columns if c in keep or c == "All"]], len(cells.columns))
 
 
+def default_basis(ts: TierScores | Missing) -> str:
+    """The heatmap's tier shown first: "assigned", unless no account has an assigned tier and
+    the accounts are scored ("suggested": a heatmap of one "Unassigned" row says nothing)."""
+    if isinstance(ts, Missing) or ts.table["assigned_tier"].notna().any():
+        return "assigned"
+    return "suggested"
+
+
 def scorecard(ts: TierScores, n: int) -> pd.DataFrame:
     """The `n` largest accounts by TTM revenue (ties by account ID)."""
     return ts.table.sort_values(["ttm", "account_id"], ascending=[False, True]).head(n)
+
+
+def suggested_mix(ts: TierScores) -> pd.DataFrame:
+    """Accounts and TTM revenue per suggested tier, in tier order: tier, accounts, revenue
+    (what the revenue-alone rule gives: e.g. 10% of accounts carrying 60% of revenue)."""
+    g = ts.table.groupby(ts.table["suggested_tier"].fillna("not scored"))
+    out = pd.DataFrame({"accounts": g.size(), "revenue": g["ttm"].sum()}).reset_index()
+    out = out.rename(columns={"suggested_tier": "tier"})
+    return out.iloc[sorted(range(len(out)), key=lambda i: tier_key(out["tier"].iloc[i]))]
 
 
 def fit_counts(ts: TierScores) -> dict[str, int]:
@@ -57,10 +75,12 @@ def fit_counts(ts: TierScores) -> dict[str, int]:
     return {fit: int(counts.get(fit, 0)) for fit in FIT_TEXT}
 
 
-def off_tier(ts: TierScores) -> pd.DataFrame:
-    """The OFF_TIER_SHOWN largest accounts whose assigned tier is not the suggested one."""
+def off_tier(ts: TierScores, n: int | None = OFF_TIER_SHOWN) -> pd.DataFrame:
+    """The `n` largest accounts (None: all of them) whose assigned tier is not the suggested
+    one, largest TTM first."""
     off = ts.table[ts.table["fit"].isin([f for f in FIT_TEXT if f != "match"])]
-    return off.sort_values("ttm", ascending=False).head(OFF_TIER_SHOWN)
+    off = off.sort_values("ttm", ascending=False)
+    return off if n is None else off.head(n)
 
 
 @dataclass(frozen=True)

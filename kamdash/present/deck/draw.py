@@ -1,6 +1,8 @@
 """What every slide draws with: the 16:9 page, colours, text boxes, rectangles, tables, native
 charts, money formats, and `Deck`, the slide frame (title, subtitle, RAG strip, footer, page
-number, an optional closing note) with the name and number formats of one deck."""
+number, an optional closing note) with the name and number formats of one deck. Every text a
+slide, a table or a chart (and the workbook embedded in it) gets goes through `fmt.cell_text`:
+a control character never breaks a deck, and chart workbooks hold text, never formulas."""
 
 from __future__ import annotations
 
@@ -8,13 +10,16 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
+from xlsxwriter import Workbook
 
 from kamdash.core import fmt
 from kamdash.core.settings import Settings
@@ -88,7 +93,7 @@ def text(
         para = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         para.alignment = align
         run = para.add_run()
-        run.text = t
+        run.text = fmt.cell_text(t)
         run.font.size = Pt(sz)
         run.font.bold = b
         run.font.name = FONT
@@ -155,7 +160,7 @@ def table(
     for i, row in enumerate([list(header), *[list(r) for r in body]]):
         for j, val in enumerate(row):
             c = tbl.cell(i, j)
-            c.text = "" if val is None else str(val)
+            c.text = fmt.cell_text(val)
             c.margin_left = c.margin_right = Inches(0.08)
             c.margin_top = c.margin_bottom = Inches(0.04)
             c.vertical_anchor = MSO_ANCHOR.MIDDLE
@@ -171,18 +176,39 @@ def table(
     return shape
 
 
+class _TextWorkbookWriter(CategoryWorkbookWriter):
+    """The workbook embedded in a chart (what PowerPoint's "Edit Data" opens), its text written
+    as text: XlsxWriter's `write()` would turn a category like '=HYPERLINK(...)' into a live
+    formula and 'http://...' into a hyperlink."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file):
+        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        workbook = Workbook(xlsx_file, options)
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class _ChartData(CategoryChartData):
+    @property
+    def _workbook_writer(self):
+        return _TextWorkbookWriter(self)
+
+
 def chart(slide, kind, x, y, w, h, categories, series: dict[str, list], title: str):
-    """A native (editable) chart with the deck's fonts, a title and light gridlines."""
-    cd = CategoryChartData()
-    cd.categories = list(categories)
+    """A native (editable) chart with the deck's fonts, a title and light gridlines. Category
+    and series names are text, never formulas or links, in the chart and its workbook."""
+    cd = _ChartData()
+    cd.categories = [fmt.cell_text(c) for c in categories]
     for name, values in series.items():
-        cd.add_series(name, [None if v is None else float(v) for v in values])
+        cd.add_series(fmt.cell_text(name), [None if v is None else float(v) for v in values])
     ch = slide.shapes.add_chart(kind, x, y, w, h, cd).chart
     ch.font.size = Pt(12)
     ch.font.name = FONT
     ch.font.color.rgb = INK
     ch.has_title = True
-    ch.chart_title.text_frame.text = title
+    ch.chart_title.text_frame.text = fmt.cell_text(title)
     style_runs(ch.chart_title.text_frame, 16, True, INK, None)
     ch.has_legend = len(series) > 1
     va = ch.value_axis
@@ -227,7 +253,7 @@ class Deck:
         s = self.add_slide()
         t = s.shapes.title
         t.left, t.top, t.width, t.height = MARGIN, Inches(0.32), W - 2 * MARGIN, Inches(0.75)
-        t.text = title
+        t.text = fmt.cell_text(title)
         tf = t.text_frame
         tf.word_wrap = True
         tf.vertical_anchor = MSO_ANCHOR.BOTTOM
@@ -280,7 +306,7 @@ class Deck:
 
     def save(self, title: str) -> bytes:
         cp = self.prs.core_properties
-        cp.title = title
+        cp.title = fmt.cell_text(title)
         cp.author = "kamdash"
         cp.last_modified_by = "kamdash"
         cp.subject = "Quarterly business review"

@@ -29,6 +29,7 @@ from kamdash.present.deck.draw import (
 from kamdash.views.account_review import AccountQbrData
 
 TITLE = "QBR scorecard"
+TITLE_WITHOUT_QBR = "Account scorecard"  # no QBR sheet: the slide holds the KPI tiles only
 DIM_LABELS = {
     "relationship_depth": "Relationship depth",
     "pipeline_coverage": "Pipeline coverage",
@@ -47,9 +48,14 @@ def sections(d: AccountQbrData) -> dict:
     }
 
 
+def title(d: AccountQbrData) -> str:
+    """The slide's title: for what it shows."""
+    return TITLE_WITHOUT_QBR if isinstance(d.qbr_history, Missing) else TITLE
+
+
 def render(deck: Deck, d: AccountQbrData, note: str | None) -> None:
     s, bottom = deck.slide(
-        TITLE,
+        title(d),
         f"{deck.name(d)} · {deck.qlabel(d)}",
         d.rag,
         deck.footer(d, "TTM = trailing twelve months"),

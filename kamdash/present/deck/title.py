@@ -43,7 +43,7 @@ def render(deck: Deck, d: AccountQbrData) -> None:
     )
     t = s.shapes.title
     t.left, t.top, t.width, t.height = MARGIN, Inches(1.55), W - 2 * MARGIN, Inches(1.5)
-    t.text = deck.name(d)
+    t.text = fmt.cell_text(deck.name(d))
     tf = t.text_frame
     tf.word_wrap = True
     tf.vertical_anchor = MSO_ANCHOR.BOTTOM

@@ -24,6 +24,11 @@ from kamdash.present.deck.draw import (
 from kamdash.views.account_review import AccountQbrData
 
 TITLE = "Revenue and QBR trends"
+TITLES = {  # the slide titled for the chart(s) it holds
+    (True, True): TITLE,
+    (True, False): "Revenue trend",
+    (False, True): "QBR score trend",
+}
 PARTIAL_FILL = "#a8c6e0"
 
 
@@ -32,9 +37,15 @@ def sections(d: AccountQbrData) -> dict:
     return {"revenue trend": d.revenue_trend, "QBR score trend": d.qbr_history}
 
 
+def title(d: AccountQbrData) -> str:
+    """The slide's title: for the charts it holds."""
+    held = (not isinstance(d.revenue_trend, Missing), not isinstance(d.qbr_history, Missing))
+    return TITLES.get(held, TITLE)
+
+
 def render(deck: Deck, d: AccountQbrData, note: str | None) -> None:
     s, bottom = deck.slide(
-        TITLE,
+        title(d),
         f"{deck.name(d)} · {deck.qlabel(d)}",
         d.rag,
         deck.footer(d, "quarter revenue = sum of the amounts dated in the quarter"),
