@@ -5,7 +5,6 @@ record the time to finish rendering (render_times.json)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 from dataclasses import dataclass
@@ -272,21 +271,6 @@ def test_presentation_mode(page, server, artifacts):
     wait_rendered(page)
     expect(page.get_by_test_id("stSidebar")).to_be_visible()
     assert "account=ACC-00057" in page.url and "anon=true" in page.url
-
-
-def test_table_csv_download(page, server, tmp_path):
-    page.goto(server.url + "/")
-    wait_rendered(page)
-    with page.expect_download(timeout=30_000) as dl:
-        main(page).get_by_test_id("stDownloadButton").filter(has_text="CSV").first.click()
-    path = tmp_path / "t.csv"
-    dl.value.save_as(path)
-    assert dl.value.suggested_filename == "kamdash_accounts_needing_attention.csv"
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    # the attention table's header (the Open → link column is not exported; the ID is) and
-    # every flagged account, not only the 15 on screen (tests/test_exports_browser.py)
-    assert rows[0] == ["Account ID", "Account", "Tier", "KAM", "TTM", "Why"]
-    assert len(rows) > 16
 
 
 def test_qbr_deck_download(page, server, sample_data_dir):

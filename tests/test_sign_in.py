@@ -80,14 +80,15 @@ def test_a_kam_sees_their_book_only(page, signed_in_server, sample_data_dir, art
     assert "Upload" not in page.get_by_test_id("stSidebarNav").inner_text()
     page.screenshot(path=str(artifacts / "signed_in_kam_720.png"))
     # the one download of this role: the attention table holds only the KAM's accounts
+    attention = main(page).locator(".st-key-dl_accounts_needing_attention")
     with page.expect_download(timeout=30_000) as dl:
-        main(page).get_by_test_id("stDownloadButton").filter(has_text="CSV").first.click()
+        attention.get_by_test_id("stDownloadButton").filter(has_text="CSV").click()
     path = tmp_path / "attention.csv"
     dl.value.save_as(path)
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert len(rows) > 1
-    assert {r[0] for r in rows[1:]} <= mine
-    assert {r[2] for r in rows[1:]} == {KAM_OWNER}
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows
+    assert {r["Account"] for r in rows} <= mine
+    assert {r["KAM"] for r in rows} == {KAM_OWNER}
 
 
 def test_a_kam_cannot_reach_upload_nor_another_books_account(page, signed_in_server):
