@@ -553,6 +553,12 @@ def plot(fig, key: str | None = None) -> None:
     st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG, key=key, theme=None)
 
 
+def fact(where, label: str, value: str, note: str | None = None, **kwargs) -> None:
+    """A headline figure in a bordered box with a neutral note under it ("gap $1.2M",
+    "286 accounts"): no arrow, no colour, since the note is not a change."""
+    where.metric(label, value, note, delta_color="off", delta_arrow="off", border=True, **kwargs)
+
+
 def note(text: str) -> None:
     st.caption(text)
 

@@ -109,22 +109,18 @@ else:
         f"{fmt.number(g['accounts_with_target'])} accounts that have one."
     )
     c = st.columns(4)
-    c[0].metric(
+    ui.fact(
+        c[0],
         "Attainment",
         fmt.pct(g["attainment"]),
         f"{f.money(g['fytd'])} of {f.money(g['target'])}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["attainment"].text),
     )
-    c[1].metric(
+    ui.fact(
+        c[1],
         "Projected",
         fmt.pct(g["projected_attainment"]),
         f"{f.money(g['projection'])} by year end",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["projection"].text),
     )
     c[2].metric(
@@ -133,13 +129,11 @@ else:
         border=True,
         help=fmt.md(BY_KEY["gap_and_coverage"].text),
     )
-    c[3].metric(
+    ui.fact(
+        c[3],
         "Pipeline coverage",
         program_view.coverage_text(g["coverage"], g["goal_met"]),
         None if goals.pipeline_missing else f"{f.money(g['pipeline'])} closing in {y.label}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["gap_and_coverage"].text),
     )
     if goals.pipeline_missing:

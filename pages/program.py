@@ -50,49 +50,39 @@ with head:
 
     t = pv.total
     c = st.columns(5)
-    c[0].metric(
+    ui.fact(
+        c[0],
         "Goal attainment",
         fmt.pct(t.get("attainment")),
         None if year is None else f"projected {fmt.pct(t.get('projected_attainment'))}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(f"{BY_KEY['attainment'].text} {BY_KEY['projection'].text}"),
     )
-    c[1].metric(
+    ui.fact(
+        c[1],
         "Coverage",
         view.coverage_text(t.get("coverage"), bool(t.get("goal_met"))),
         None if year is None else f"gap {f.money(t.get('gap'))}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["gap_and_coverage"].text),
     )
-    c[2].metric(
+    ui.fact(
+        c[2],
         "Plans fresh",
         fmt.pct(t.get("plan_fresh_rate")),
         f"{fmt.number(t.get('plan_accounts'))} accounts",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["plan_freshness_rate"].text),
     )
-    c[3].metric(
+    ui.fact(
+        c[3],
         "QBR cadence",
         fmt.pct(t.get("qbr_adherence")),
         f"{fmt.number(t.get('qbr_due'))} due",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["qbr_cadence_adherence"].text),
     )
-    c[4].metric(
+    ui.fact(
+        c[4],
         "Multithreaded",
         fmt.pct(t.get("multithreaded_rate")),
         f"exec access {fmt.pct(t.get('exec_access_rate'))}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=fmt.md(BY_KEY["multithreading"].text),
     )
     for m in pv.missing:

@@ -138,23 +138,19 @@ def headline(d: AccountQbrData) -> None:
         border=True,
         help="TTM now / TTM a year ago for this account.",
     )
-    c[3].metric(
+    ui.fact(
+        c[3],
         "Share of wallet",
         "–" if ui.is_missing(d.share) else fmt.pct(d.share),
         None if ui.is_missing(d.wallet) or d.wallet is None else f"wallet {f.money(d.wallet)}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
     )
-    c[4].metric(
+    ui.fact(
+        c[4],
         "Account plan",
         "–" if no_plan else ("Stale" if plan["stale"] else "Fresh"),
         None
         if no_plan or fmt.is_missing(plan["days_since_plan"])
         else f"{fmt.days(plan['days_since_plan'])} old",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help="Days since the plan was last updated; stale beyond the cadence of its tier "
         + ", ".join(f"{t}: {n} days" for t, n in s.plan_cadence_days.items())
         + ".",
@@ -335,12 +331,11 @@ def pipeline(d: AccountQbrData) -> None:
         ui.missing(op)
         return
     unknown = f", {d.pipeline_unknown} amount unknown" if d.pipeline_unknown else ""
-    st.metric(
+    ui.fact(
+        st,
         "Open pipeline",
         f.money(d.pipeline_total),
         f"{len(op)} opportunit{'y' if len(op) == 1 else 'ies'}{unknown}",
-        delta_color="off",
-        delta_arrow="off",
     )
     if len(op):
         ui.table(

@@ -134,6 +134,20 @@ def wait_rendered(pg, timeout: float = 60) -> None:
             raise TimeoutError("the app kept running")
 
 
+def sign_in(pg, server, address: str, path: str = "/") -> None:
+    """Press Sign in, type `address` into oidc-provider-mock's form (any subject becomes the
+    e-mail claim), come back (to the home page, as Streamlit does), then open `path`."""
+    pg.goto(server.url + "/")
+    pg.get_by_role("button", name="Sign in").click()
+    pg.locator('input[name="sub"]').fill(address)
+    pg.get_by_role("button", name="Authorize").click()
+    pg.wait_for_url(server.url + "/**", timeout=30_000)
+    wait_rendered(pg)
+    if path != "/":
+        pg.goto(server.url + path)
+        wait_rendered(pg)
+
+
 def screenshot(pg, path: Path) -> None:
     """A full-page screenshot at 1280 wide (Streamlit scrolls inside stMain, so the viewport is
     grown to the content's height), and one of the first screen as it is (1280x720)."""

@@ -16,7 +16,15 @@ from kamdash.core.periods import period_context
 from kamdash.core.settings import load_settings
 from kamdash.metrics.program import kam_program
 from kamdash.store.snapshots import SnapshotStore
-from tests.helpers import figure_data, main, metric_value, no_exception, screenshot, wait_rendered
+from tests.helpers import (
+    figure_data,
+    main,
+    metric_value,
+    no_exception,
+    screenshot,
+    sign_in,
+    wait_rendered,
+)
 
 pytestmark = pytest.mark.browser
 AHEAD, BEHIND = "Olivia Chen", "Lukas Becker"  # the sample's goal stories (kamdash/sample.py)
@@ -173,18 +181,6 @@ def test_without_stakeholders_or_targets_each_view_says_so(
         assert metric_value(page, "Multithreaded") == "–"
         expect(main(page).get_by_text("Team roll-up")).to_have_count(0)  # no team sheet
         screenshot(page, artifacts / "missing_program_goals.png")
-
-
-def sign_in(pg, server, address: str, path: str) -> None:
-    """Sign in through the provider's form (any subject becomes the e-mail), then open path."""
-    pg.goto(server.url + "/")
-    pg.get_by_role("button", name="Sign in").click()
-    pg.locator('input[name="sub"]').fill(address)
-    pg.get_by_role("button", name="Authorize").click()
-    pg.wait_for_url(server.url + "/**", timeout=30_000)
-    wait_rendered(pg)
-    pg.goto(server.url + path)
-    wait_rendered(pg)
 
 
 def test_a_kam_sees_only_their_own_row(page, signed_in_server, expected, artifacts, tmp_path):

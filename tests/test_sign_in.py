@@ -17,24 +17,10 @@ from kamdash.store.access import Scope
 from kamdash.store.filters import scoped
 from kamdash.store.snapshots import SnapshotStore
 from kamdash.views import portfolio as view
-from tests.helpers import figure_data, main, metric_value, wait_rendered
+from tests.helpers import figure_data, main, metric_value, sign_in, wait_rendered
 
 pytestmark = pytest.mark.browser
 KAM_OWNER = "Sarah Mitchell"  # the book of kam@example.com (tests/conftest.py ACCESS_TOML)
-
-
-def sign_in(pg, server, address: str, path: str = "/") -> None:
-    """Press Sign in, type `address` into the provider's form, come back (to the home page,
-    as Streamlit does), then open `path`."""
-    pg.goto(server.url + "/")
-    pg.get_by_role("button", name="Sign in").click()
-    pg.locator('input[name="sub"]').fill(address)
-    pg.get_by_role("button", name="Authorize").click()
-    pg.wait_for_url(server.url + "/**", timeout=30_000)
-    wait_rendered(pg)
-    if path != "/":
-        pg.goto(server.url + path)
-        wait_rendered(pg)
 
 
 def plain(text: str) -> str:
