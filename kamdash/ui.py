@@ -11,13 +11,14 @@ shared link opens the same view, and kept for the session when switching pages.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 import os
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import partial
 from urllib.parse import urlencode
 
@@ -517,6 +518,71 @@ def page(title: str, caption: str | None = None) -> Frame:
             )
             st.stop()
     return f
+
+
+# At most this many cached view results per process: aggregates, but a per-account one is a
+# few MB at 10M revenue rows (tier scores 7 MB pickled; the whitespace grid, 56 MB, is not
+# cached for that reason).
+CACHED_VIEWS = 32
+
+
+@st.cache_data(max_entries=CACHED_VIEWS, show_spinner=False)
+def _cached_view(key: str, _call: Callable[[], object]) -> object:
+    # `key` says everything the result depends on (`cached`); `_call` is not hashed
+    return _call()
+
+
+def view_key(f: Frame, fn: Callable, args: tuple, kwargs: dict) -> str:
+    """What a view's result depends on: the data folder, the snapshot, the viewer's scope, the
+    sidebar filters, the function (and its file: page scripts share a module name) and its
+    arguments. Two viewers' books, or two filter choices, never share a key."""
+    code = getattr(fn, "__code__", None)
+    for a in (*args, *kwargs.values()):
+        _plain(a)
+    return repr(
+        (
+            str(store().data_dir),
+            f.snapshot_id,
+            f.viewer.scope,
+            f.filters,
+            getattr(fn, "__module__", None),
+            getattr(fn, "__qualname__", repr(fn)),
+            code.co_filename if code is not None else None,
+            args,
+            sorted(kwargs.items()),
+        )
+    )
+
+
+def _plain(x) -> None:
+    """Refuse an argument whose repr may not tell two values apart (a DataFrame's is
+    truncated, an object's is its address): only plain values and frozen dataclasses of them."""
+    if x is None or isinstance(x, bool | int | float | str | dt.date | dt.datetime):
+        return
+    if isinstance(x, tuple | list | frozenset):
+        for v in x:
+            _plain(v)
+        return
+    if isinstance(x, dict):
+        for k, v in x.items():
+            _plain(k)
+            _plain(v)
+        return
+    if is_dataclass(x) and not isinstance(x, type) and x.__dataclass_params__.frozen:
+        for fld in fields(x):
+            _plain(getattr(x, fld.name))
+        return
+    raise TypeError(f"not a plain value for a cache key: {type(x).__name__}")
+
+
+def cached(f: Frame, fn: Callable, *args, con: duckdb.DuckDBPyConnection | None = None, **kwargs):
+    """`fn(f.con, *args, **kwargs)` (or `fn(con, ...)`: a cursor of the same snapshot within
+    the viewer's scope, e.g. `f.cursor()`), computed once per process for the same snapshot,
+    scope, filters and arguments (`view_key`; a new snapshot is a new key). Each caller gets
+    its own copy. Only for functions whose result depends on nothing else (not on names
+    hidden or shown: aliases are applied when drawing)."""
+    key = view_key(f, fn, args, kwargs)
+    return _cached_view(key, partial(fn, f.con if con is None else con, *args, **kwargs))
 
 
 def no_data_message() -> None:

@@ -28,7 +28,7 @@ def delta(text: str | None, description: str = "YoY", color: str = "normal") -> 
 
 f = ui.page("Portfolio")
 q, s, ctx = f.quarter, f.settings, f.periods
-h = view.headline(f.con, s, ctx, q)
+h = ui.cached(f, view.headline, s, ctx, q)
 if ui.is_missing(h):
     ui.missing(h)
     st.stop()
@@ -82,7 +82,7 @@ if h.nrr is None:
 if ui.is_missing(h.share_of_wallet):
     ui.missing(h.share_of_wallet)
 
-tiers = view.tiers(f.con, s, ctx, q)
+tiers = ui.cached(f, view.tiers, s, ctx, q)
 if ui.is_missing(tiers):
     ui.missing(tiers)
 else:
@@ -98,7 +98,7 @@ else:
     ui.plot(figures.tier_mix(tiers), key="tier_mix")
 
 st.subheader("Growth goals")
-goals = view.growth_goals(f.con, s)
+goals = ui.cached(f, view.growth_goals, s)
 if ui.is_missing(goals):
     ui.missing(goals)
 else:
@@ -173,7 +173,7 @@ else:
         )
 
 st.subheader("Revenue concentration")
-conc = view.revenue_concentration(f.con, s, ctx, q)
+conc = ui.cached(f, view.revenue_concentration, s, ctx, q)
 left, right = st.columns([3, 2])
 with left:
     ui.plot(figures.pareto_curve(conc.curve, conc.summary, f.currency))
@@ -192,7 +192,7 @@ with right:
     )
 
 st.subheader("Accounts needing attention")
-att = view.attention(f.con, s, q)
+att = ui.cached(f, view.attention, s, q)
 if ui.is_missing(att):
     ui.missing(att)
     st.stop()

@@ -11,7 +11,6 @@ from kamdash.views import program as view
 
 f = ui.page("KAM program")
 s, ctx, q = f.settings, f.periods, f.quarter
-memo = view.Memo()  # what the table and the trend share in this run
 head = st.container()  # the headline, drawn once the rows are chosen below it
 heading = st.container()  # the table's heading, above the choice of rows
 ways = view.groupings(f.con)
@@ -30,7 +29,18 @@ if len(ways) > 1:
         "trend follows.",
         label_visibility="collapsed",
     )
-pv = view.program_view(f.con, s, ctx, q, by, memo=memo)
+
+
+def _program(con, s, ctx, q, by):
+    """The table's rows and the trend, computed together: they share a `Memo`."""
+    memo = view.Memo()
+    pv = view.program_view(con, s, ctx, q, by, memo=memo)
+    if ui.is_missing(pv):
+        return pv, None
+    return pv, view.trend(con, s, ctx, q, by, memo=memo)
+
+
+pv, tr = ui.cached(f, _program, s, ctx, q, by)
 if ui.is_missing(pv):
     ui.missing(pv)
     st.stop()
@@ -145,7 +155,6 @@ measure = st.radio(
     bind="query-params",
     persist_state="session",
 )
-tr = view.trend(f.con, s, ctx, q, by, memo=memo)
 if ui.is_missing(tr):
     ui.missing(tr)
 else:

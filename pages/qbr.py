@@ -29,7 +29,7 @@ RAG_BADGE = {"green": "green", "amber": "orange", "red": "red"}
 
 f = ui.page("QBR scorecard")
 s = f.settings
-accounts = review_accounts(f.con, s, f.quarter)
+accounts = ui.cached(f, review_accounts, s, f.quarter)
 ids = accounts["account_id"].tolist()
 names = dict(zip(ids, accounts["account_name"], strict=True))
 if not ids:
@@ -422,7 +422,7 @@ def decks(d: AccountQbrData) -> None:
 account = picker()
 cur = f.cursor()  # unfiltered, as the deck's: NRR's history guard reads the whole portfolio
 try:
-    (review,) = account_qbr_data(cur, s, [account], f.quarter)
+    (review,) = ui.cached(f, account_qbr_data, s, (account,), f.quarter, con=cur)
 except DeckError as e:
     ui.missing(str(e))
     st.stop()

@@ -17,7 +17,7 @@ KINDS = {"ttm": "TTM vs TTM", "quarter": "Quarter vs quarter"}
 
 f = ui.page("Retention & wallet")
 q, s, ctx = f.quarter, f.settings, f.periods
-ret = view.trend(f.con, s, ctx, q)
+ret = ui.cached(f, view.trend, s, ctx, q)
 if ui.is_missing(ret):
     ui.missing(ret)
     st.stop()
@@ -48,7 +48,7 @@ metric = c2.radio(
     bind="query-params",
     persist_state="session",
 )
-grouped = view.by_group(f.con, s, ctx, q, by, metric)
+grouped = ui.cached(f, view.by_group, s, ctx, q, by, metric)
 by_kam = by == "owner" and f.anonymous  # KAMs hideable
 table = grouped.table.assign(group=grouped.table["group"].map(f.owner)) if by_kam else grouped.table
 shown_as = f.owner if by_kam else str  # a group's name on the chart
@@ -102,7 +102,7 @@ else:
             help=f"The bridge runs from this period to {ctx.label(q)} (the quarter in the sidebar).",
         )
     ]
-    b = view.bridge(f.con, s, start, q, kind)
+    b = ui.cached(f, view.bridge, s, start, q, kind)
     ui.plot(
         figures.revenue_bridge(
             b.bridge.totals, b.bridge.start_label, b.bridge.end_label, f.currency
@@ -138,7 +138,7 @@ else:
             )
 
 st.subheader("Share of wallet")
-w = view.wallet(f.con, s, ctx, q)
+w = ui.cached(f, view.wallet, s, ctx, q)
 if ui.is_missing(w):
     ui.missing(w)
     st.stop()

@@ -18,7 +18,7 @@ VALUE_LABELS = {"revenue": "TTM revenue", "nrr": "NRR", "count": "Accounts"}
 
 f = ui.page("Tiers")
 s = f.settings
-ts = tier_scores(f.con, s, qi=f.quarter)
+ts = ui.cached(f, tier_scores, s, qi=f.quarter)
 if not ui.is_missing(ts) and ts.revenue_alone:
     st.caption(
         f"Suggested tiers from TTM revenue alone, to **{f.quarter_label()}**: Tier 1 = the top "

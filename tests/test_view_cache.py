@@ -1,0 +1,79 @@
+"""The cache of page views (kamdash.ui.cached): keyed on the snapshot, the viewer's scope and
+the sidebar filters, so two viewers' books or two filter choices never share an entry."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kamdash import ui
+from kamdash.core.db import rows
+from kamdash.core.settings import Settings
+from kamdash.store.access import Scope, Viewer
+from kamdash.store.filters import Filters, scoped
+from tests.helpers import canonical_db
+
+CALLS: list[str] = []
+
+
+def account_ids(con, label: str = "") -> list[str]:
+    CALLS.append(label)
+    return [r[0] for r in rows(con, "SELECT account_id FROM accounts ORDER BY account_id")]
+
+
+@pytest.fixture
+def snapshot(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAMDASH_DATA_DIR", str(tmp_path))
+    ui._cached_view.clear()
+    CALLS.clear()
+    con = canonical_db(
+        accounts=[
+            {"account_id": "A", "account_name": "Acme", "owner": "Ann", "region": "EU"},
+            {"account_id": "B", "account_name": "Beta", "owner": "Bob", "region": "EU"},
+            {"account_id": "C", "account_name": "Cyan", "owner": "Ann", "region": "US"},
+        ]
+    )
+    yield con
+    ui._cached_view.clear()
+
+
+def frame(con, scope: Scope, filters: Filters | None = None, sid: str = "s1") -> ui.Frame:
+    filters = filters or Filters()
+    who = Viewer("x@example.com", "kam", scope)
+    return ui.Frame(
+        scoped(con, filters, scope), who, Settings(), None, None, None, sid, filters, con
+    )
+
+
+def test_two_scopes_never_share_an_entry(snapshot):
+    ann, bob = Scope(owners=("Ann",)), Scope(owners=("Bob",))
+    assert ui.cached(frame(snapshot, ann), account_ids) == ["A", "C"]
+    assert ui.cached(frame(snapshot, bob), account_ids) == ["B"]
+    assert ui.cached(frame(snapshot, Scope.all()), account_ids) == ["A", "B", "C"]
+    assert len(CALLS) == 3
+    # the same scope again: served from the cache, each caller its own copy
+    first = ui.cached(frame(snapshot, ann), account_ids)
+    first.append("Z")
+    assert ui.cached(frame(snapshot, ann), account_ids) == ["A", "C"]
+    assert len(CALLS) == 3
+
+
+def test_filters_snapshot_and_arguments_are_in_the_key(snapshot):
+    everyone = Scope.all()
+    assert ui.cached(frame(snapshot, everyone), account_ids) == ["A", "B", "C"]
+    us = Filters(regions=("US",))
+    assert ui.cached(frame(snapshot, everyone, us), account_ids) == ["C"]
+    assert ui.cached(frame(snapshot, everyone, sid="s2"), account_ids) == ["A", "B", "C"]
+    assert ui.cached(frame(snapshot, everyone), account_ids, "other") == ["A", "B", "C"]
+    assert CALLS == ["", "", "", "other"]
+    ui.cached(frame(snapshot, everyone, us), account_ids)
+    assert len(CALLS) == 4
+
+
+def test_an_argument_without_a_faithful_repr_is_refused(snapshot):
+    f = frame(snapshot, Scope.all())
+    with pytest.raises(TypeError, match="DataFrame"):
+        ui.cached(f, account_ids, pd.DataFrame({"a": range(100)}))
+    with pytest.raises(TypeError, match="object"):
+        ui.cached(f, account_ids, object())
+    assert CALLS == []
