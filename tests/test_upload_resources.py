@@ -333,3 +333,34 @@ def test_a_sheet_of_too_many_cells_is_refused(tmp_path, monkeypatch):
         "large CSV files without this limit), or remove unused rows, columns or long texts, "
         "and upload it again"
     )
+
+
+@pytest.mark.parametrize(
+    "buf",
+    [
+        b'<c r="A1" t="s"><v>0</v></c>' * 50,  # nothing to find
+        b"<t>caf\xc3\xa9 &amp; &#233; _x0041_</t>",  # escapes that are not control characters
+        b"<t>a\x01b</t>",
+        b"<t>tab\tnewline\n</t>",  # allowed whitespace
+        b"<t>x\x7f</t>",
+        b"<t>_x0001_</t>",
+        b"<t>_x001F_</t>",
+        b"<t>_x007f_</t>",
+        b"<t>_x0020_</t>",
+        b"<t>&#1;</t>",
+        b"<t>&#x1b;</t>",
+        b"<t>&#10;&#13;&#9;</t>",
+        b"<t>&#127;</t>",
+        b"<t>&#0031;</t>",
+        b"<t>&#32;</t>",
+    ],
+)
+def test_control_prefilter_agrees_with_the_full_pattern(buf):
+    # the cheap pre-filter of the sheet scan must find exactly what the full pattern finds
+    assert zipscan._may_hold_control(buf) == (zipscan._CONTROL_HINT.search(buf) is not None)
+
+
+def test_control_prefilter_sees_every_raw_control_byte():
+    for b in range(256):
+        buf = b"<t>" + bytes([b]) + b"</t>"
+        assert zipscan._may_hold_control(buf) == (zipscan._CONTROL_HINT.search(buf) is not None)

@@ -264,6 +264,18 @@ _CONTROL_HINT = re.compile(
     rb"_x00[01][0-9a-fA-F]_|_x007[fF]_|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|"
     rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|127));"
 )
+# bytes that are not control characters: deleting them leaves only the raw control bytes
+_NOT_CONTROL = bytes(b for b in range(256) if b not in (*range(9), 11, 12, *range(14, 32), 127))
+
+
+def _may_hold_control(buf: bytes) -> bool:
+    """`_CONTROL_HINT.search(buf)`, with the regex (slow: no literal to skip ahead to) run only
+    when a raw control byte or the start of an escape is in `buf`."""
+    if buf.translate(None, _NOT_CONTROL):
+        return True
+    return (b"_x00" in buf or b"&#" in buf) and _CONTROL_HINT.search(buf) is not None
+
+
 _FORMULA_MARKS = (b"f>", b"<f ")  # </f>, <f>, </x:f>; <f t="shared" .../>
 _UNCALC_RE = re.compile(
     rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
@@ -343,7 +355,7 @@ def _scan_sheet(
             buf, tail = buf[:cut], buf[cut:]
         if not has_errors and b't="e"' in buf:
             has_errors = True
-        if not scan.control and _CONTROL_HINT.search(buf):
+        if not scan.control and _may_hold_control(buf):
             scan.control = True
         for col, row, col1, row1 in _FAR_RE.findall(buf):
             scan.rows = max(scan.rows, int(row or row1))
@@ -503,7 +515,7 @@ def _shared_strings(
     for chunk in chunks:
         out.size += len(chunk)
         data = carry + chunk
-        if not out.control and _CONTROL_HINT.search(ctail + chunk):
+        if not out.control and _may_hold_control(ctail + chunk):
             out.control = True
         ctail = chunk[-16:]
         if prefixed is None:  # <x:sst>: found by a regex (slower, and rare)
