@@ -19,6 +19,7 @@ import datetime as dt
 import json
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kamdash.core.db import quote_ident, rows, scalar, table_exists
@@ -225,11 +226,13 @@ def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
 def nullable(values) -> pd.Series:
     """A float column as an object Series with None (not NaN) where undefined."""
     # column-wise: a Python loop over 27k accounts cost 20 ms per column on every page run
+    # and in numpy: a masked assignment into an object Series cost 0.8 ms per call (75 calls
+    # on the KAM program page)
     s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    f = pd.to_numeric(s, errors="coerce").astype(float)
+    f = np.asarray(pd.to_numeric(s, errors="coerce"), dtype=float)
     out = f.astype(object)
-    out[f.isna()] = None
-    return out
+    out[np.isnan(f)] = None
+    return pd.Series(out, index=s.index, dtype=object, name=s.name)
 
 
 def group_sql(con: duckdb.DuckDBPyConnection, by: str) -> str:
