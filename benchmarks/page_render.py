@@ -24,10 +24,13 @@ Columns:
 - *first visit, warm*: later first visits (fresh contexts), median of `--runs`.
 - *switch*: in one session, clicking the sidebar link of the page (from the previous page in
   menu order), median and worst of `--runs` rounds.
+- *filter change*: in one session, on each page, choosing a value (a new one each round) in the
+  sidebar's first filter, then removing it again (its chip's "x"): each one change, timed from
+  the click; median and worst of the 2 × `--runs` changes.
 
 Times are measured in the page's own clock (`performance.now()`): from navigation start (first
-visits) or from the click (switches) until the app is not running, a title is shown, no
-skeleton is left and every Plotly figure has drawn its SVG (tests/helpers.py's `DONE`),
+visits) or from the click (switches, filter changes) until the app is not running, a title is
+shown, no skeleton is left and every Plotly figure has drawn its SVG (tests/helpers.py's `DONE`),
 confirmed still so 300 ms later (not counted). Also shown: when the script run ended (the app's
 state left "running" for the last time) and the Plotly data drawn (characters of the traces'
 and layouts' JSON, and points), for the breakdown of where the time goes.
@@ -265,6 +268,49 @@ def _switches(browser, base: str, rounds: int) -> dict[str, list[dict]]:
     return out
 
 
+def _filter_changes(browser, base: str, rounds: int) -> dict[str, list[dict]]:
+    """One session: on each page, `rounds` times, choose option `round` of the sidebar's first
+    filter and remove it again; per page, the seconds from each click to rendered (none when
+    the sidebar has no filter)."""
+    from tests.helpers import no_exception
+
+    out: dict[str, list[dict]] = {t: [] for t in PAGES.values()}
+    ctx = _context(browser)
+    try:
+        pg = ctx.new_page()
+        for path, title in PAGES.items():
+            pg.goto(base + path)
+            _settled(pg, 0)
+            box = pg.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect")
+            if not box.count():
+                continue
+            box = box.first
+            for i in range(rounds):
+                box.scroll_into_view_if_needed()
+                box.locator("input").click()
+                options = (
+                    pg.get_by_test_id("stMultiSelectDropdown")
+                    .get_by_role("option")
+                    .filter(has_not_text="Select all")
+                )
+                options.first.wait_for()
+                option = options.nth(i % options.count())
+                remove = box.get_by_role("button", name="Remove")
+                for click in (option.click, remove.first.click):
+                    t0 = pg.evaluate("() => performance.now()")
+                    click()
+                    k = _settled(pg, t0)
+                    no_exception(pg)
+                    out[title].append(
+                        {"total": (k["doneAt"] - t0) / 1000, "run_end": (k["runEnd"] - t0) / 1000}
+                    )
+                    if pg.get_by_test_id("stMultiSelectDropdown").count():
+                        pg.keyboard.press("Escape")  # the list stays open after a choice
+    finally:
+        ctx.close()
+    return out
+
+
 def _med(xs: list[float]) -> float:
     return statistics.median(xs)
 
@@ -293,6 +339,8 @@ def _measure(data_dir: Path, runs: int, tmp: Path) -> dict:
                         res["pages"][title]["warm"].append(_first_visit(browser, server.url + path))
                 for title, xs in _switches(browser, server.url, runs).items():
                     res["pages"][title]["switch"] = xs
+                for title, xs in _filter_changes(browser, server.url, runs).items():
+                    res["pages"][title]["filter"] = xs
             finally:
                 server.stop()
             floor = Floor(tmp)
@@ -323,15 +371,15 @@ def _table(label: str, res: dict, runs: int) -> str:
         "",
         "| page | charts (points, KB of Plotly JSON) | first visit cold (s) | first visit warm, "
         "median (s) | × empty floor | × N-chart floor | run ended (warm, s) | switch median / "
-        "worst (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "worst (s) | filter change median / worst (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, f in res["floors"].items():
         warm = _med([w["total"] for w in f["warm"]])
         lines.append(
             f"| floor: {name} | {f['cold']['charts']} ({f['cold']['points']:,}, "
             f"{f['cold']['chars'] / 1000:.0f}) | {f['cold']['total']:.2f} | {warm:.2f} | "
-            f"{warm / empty:.2f} | | {_med([w['run_end'] for w in f['warm']]):.2f} | |"
+            f"{warm / empty:.2f} | | {_med([w['run_end'] for w in f['warm']]):.2f} | | |"
         )
     for title, r in res["pages"].items():
         c = r["cold"]
@@ -340,10 +388,12 @@ def _table(label: str, res: dict, runs: int) -> str:
         nfloor = f"{warm / _med([w['total'] for w in fl['warm']]):.2f}" if fl else ""
         sw = [s["total"] for s in r.get("switch", [])]
         switch = f"{_med(sw):.2f} / {max(sw):.2f}" if sw else ""
+        fc = [s["total"] for s in r.get("filter", [])]
+        filt = f"{_med(fc):.2f} / {max(fc):.2f}" if fc else ""
         lines.append(
             f"| {title} | {c['charts']} ({c['points']:,}, {c['chars'] / 1000:.0f}) | "
             f"{c['total']:.2f} | {warm:.2f} | {warm / empty:.2f} | {nfloor} | "
-            f"{_med([w['run_end'] for w in r['warm']]):.2f} | {switch} |"
+            f"{_med([w['run_end'] for w in r['warm']]):.2f} | {switch} | {filt} |"
         )
     allsw = [s["total"] for r in res["pages"].values() for s in r.get("switch", [])]
     if allsw:
@@ -352,6 +402,12 @@ def _table(label: str, res: dict, runs: int) -> str:
             f"Switches, all pages: median {_med(allsw):.2f} s, worst {max(allsw):.2f} s "
             f"({len(allsw)} switches).",
         ]
+    allfc = [s["total"] for r in res["pages"].values() for s in r.get("filter", [])]
+    if allfc:
+        lines.append(
+            f"Filter changes, all pages: median {_med(allfc):.2f} s, worst {max(allfc):.2f} s "
+            f"({len(allfc)} changes)."
+        )
     return "\n".join(lines)
 
 
