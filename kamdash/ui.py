@@ -532,10 +532,11 @@ def _cached_view(key: str, _call: Callable[[], object]) -> object:
     return _call()
 
 
-def view_key(f: Frame, fn: Callable, args: tuple, kwargs: dict) -> str:
+def view_key(f: Frame, fn: Callable, args: tuple, kwargs: dict, unfiltered: bool = False) -> str:
     """What a view's result depends on: the data folder, the snapshot, the viewer's scope, the
-    sidebar filters, the function (and its file: page scripts share a module name) and its
-    arguments. Two viewers' books, or two filter choices, never share a key."""
+    sidebar filters (unless computed `unfiltered`), the function (and its file: page scripts
+    share a module name) and its arguments. Two viewers' books, or two filter choices of a
+    filtered view, never share a key."""
     code = getattr(fn, "__code__", None)
     for a in (*args, *kwargs.values()):
         _plain(a)
@@ -544,7 +545,7 @@ def view_key(f: Frame, fn: Callable, args: tuple, kwargs: dict) -> str:
             str(store().data_dir),
             f.snapshot_id,
             f.viewer.scope,
-            f.filters,
+            None if unfiltered else f.filters,
             getattr(fn, "__module__", None),
             getattr(fn, "__qualname__", repr(fn)),
             code.co_filename if code is not None else None,
@@ -575,14 +576,24 @@ def _plain(x) -> None:
     raise TypeError(f"not a plain value for a cache key: {type(x).__name__}")
 
 
-def cached(f: Frame, fn: Callable, *args, con: duckdb.DuckDBPyConnection | None = None, **kwargs):
-    """`fn(f.con, *args, **kwargs)` (or `fn(con, ...)`: a cursor of the same snapshot within
-    the viewer's scope, e.g. `f.cursor()`), computed once per process for the same snapshot,
-    scope, filters and arguments (`view_key`; a new snapshot is a new key). Each caller gets
-    its own copy. Only for functions whose result depends on nothing else (not on names
-    hidden or shown: aliases are applied when drawing)."""
-    key = view_key(f, fn, args, kwargs)
-    return _cached_view(key, partial(fn, f.con if con is None else con, *args, **kwargs))
+def cached(f: Frame, fn: Callable, *args, unfiltered: bool = False, **kwargs):
+    """`fn(f.con, *args, **kwargs)`, computed once per process for the same snapshot, scope,
+    filters and arguments (`view_key`; a new snapshot is a new key). `unfiltered`: on a cursor
+    without the sidebar filters (`f.cursor()`, still within the viewer's scope), so a filter
+    change finds it computed. Each caller gets its own copy. Only for functions whose result
+    depends on nothing else (not on names hidden or shown: aliases are applied when drawing)."""
+    key = view_key(f, fn, args, kwargs, unfiltered)
+    if not unfiltered:
+        return _cached_view(key, partial(fn, f.con, *args, **kwargs))
+
+    def on_own_cursor():
+        cur = f.cursor()
+        try:
+            return fn(cur, *args, **kwargs)
+        finally:
+            cur.close()
+
+    return _cached_view(key, on_own_cursor)
 
 
 def no_data_message() -> None:

@@ -420,14 +420,12 @@ def decks(d: AccountQbrData) -> None:
 
 
 account = picker()
-cur = f.cursor()  # unfiltered, as the deck's: NRR's history guard reads the whole portfolio
 try:
-    (review,) = ui.cached(f, account_qbr_data, s, (account,), f.quarter, con=cur)
+    # unfiltered, as the deck's: NRR's history guard reads the whole portfolio
+    (review,) = ui.cached(f, account_qbr_data, s, (account,), f.quarter, unfiltered=True)
 except DeckError as e:
     ui.missing(str(e))
     st.stop()
-finally:
-    cur.close()
 header(review)
 headline(review)
 growth_goal(review.account_id)

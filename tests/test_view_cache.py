@@ -77,3 +77,25 @@ def test_an_argument_without_a_faithful_repr_is_refused(snapshot):
     with pytest.raises(TypeError, match="object"):
         ui.cached(f, account_ids, object())
     assert CALLS == []
+
+
+def test_an_unfiltered_view_ignores_the_filters_but_not_the_scope(snapshot):
+    everyone, ann = Scope.all(), Scope(owners=("Ann",))
+    us, eu = Filters(regions=("US",)), Filters(regions=("EU",))
+    # computed without the sidebar filters: the filtered frame still sees the whole scope
+    assert ui.cached(frame(snapshot, everyone, us), account_ids, unfiltered=True) == [
+        "A",
+        "B",
+        "C",
+    ]
+    # another filter choice finds it computed; a filtered view of the same function does not
+    assert ui.cached(frame(snapshot, everyone, eu), account_ids, unfiltered=True) == [
+        "A",
+        "B",
+        "C",
+    ]
+    assert ui.cached(frame(snapshot, everyone, eu), account_ids) == ["A", "B"]
+    assert len(CALLS) == 2
+    # a KAM's book is its own entry, filters or not
+    assert ui.cached(frame(snapshot, ann, us), account_ids, unfiltered=True) == ["A", "C"]
+    assert len(CALLS) == 3
