@@ -349,13 +349,17 @@ def frame() -> Frame | None:
     # money is shown in the snapshot's own currency
     settings = fmt.with_snapshot_currency(settings, base)
     hidden = _aliases(str(s.path(sid)), str(s.data_dir)) if _anonymous() else None
+    # what the sidebar lists depends on the snapshot and the viewer's book only
+    book = (str(s.data_dir), sid, who.scope)
     with st.sidebar:
         _who(who)
-        filters = _filters(filter_options(base), hidden)
+        filters = _filters(
+            _per_book(repr((*book, "options")), partial(filter_options, base)), hidden
+        )
         pc = period_context(base, settings)
         quarter = _quarter(pc, settings)
         anonymous, present = _toggles()
-        dates = as_of(base, settings)
+        dates = _per_book(repr((*book, "as_of", settings)), partial(as_of, base, settings))
         st.caption(_data_caption(base, sid, dates))
     if anonymous and hidden is None:  # not expected: the toggle's state is read above
         hidden = _aliases(str(s.path(sid)), str(s.data_dir))
@@ -524,6 +528,13 @@ def page(title: str, caption: str | None = None) -> Frame:
 # few MB at 10M revenue rows (tier scores 7 MB pickled; the whitespace grid, 56 MB, is not
 # cached for that reason).
 CACHED_VIEWS = 32
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _per_book(key: str, _call: Callable[[], object]) -> object:
+    # the sidebar's filter options and dates (~45 ms of queries on every run), per snapshot and
+    # viewer's scope (`key`); apart from the views so they never evict one
+    return _call()
 
 
 @st.cache_data(max_entries=CACHED_VIEWS, show_spinner=False)

@@ -99,3 +99,36 @@ def test_an_unfiltered_view_ignores_the_filters_but_not_the_scope(snapshot):
     # a KAM's book is its own entry, filters or not
     assert ui.cached(frame(snapshot, ann, us), account_ids, unfiltered=True) == ["A", "C"]
     assert len(CALLS) == 3
+
+
+def test_the_sidebar_lists_each_viewers_own_book(monkeypatch, tmp_path, sample_data_dir):
+    # the filter options are cached per snapshot and scope: a KAM's list, then a leader's, then
+    # another KAM's, in one server process, each their own
+    from streamlit.testing.v1 import AppTest
+
+    from kamdash.store.filters import filter_options
+    from kamdash.store.snapshots import SnapshotStore
+    from tests.conftest import ROOT
+
+    owners = filter_options(SnapshotStore(sample_data_dir).open())["owners"]
+    access = tmp_path / "access.toml"
+    access.write_text(
+        f'[users."ann@x.com"]\nrole = "kam"\nowners = ["{owners[0]}"]\n'
+        f'[users."bob@x.com"]\nrole = "kam"\nowners = ["{owners[1]}"]\n'
+        '[users."lea@x.com"]\nrole = "leader"\n'
+    )
+    monkeypatch.setenv("KAMDASH_DATA_DIR", str(sample_data_dir))
+    monkeypatch.setenv("KAMDASH_ACCESS", str(access))
+    monkeypatch.setattr(ui, "sign_in_configured", lambda: True)
+    ui._policy.clear()
+    listed = {}
+    for who in ("ann@x.com", "lea@x.com", "bob@x.com"):
+        monkeypatch.setattr(ui, "_claims", lambda who=who: {"email": who})
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.switch_page("pages/tiers.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        listed[who] = list(at.multiselect(key="owner").options)
+    assert listed["ann@x.com"] == [owners[0]]
+    assert listed["bob@x.com"] == [owners[1]]
+    assert listed["lea@x.com"] == owners
