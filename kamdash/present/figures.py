@@ -25,8 +25,12 @@ FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13, col
 HEIGHT = 380
 
 
-def _layout(fig: go.Figure, title: str | None = None, height: int = HEIGHT, **kw) -> go.Figure:
-    fig.update_layout(
+_AXIS = dict(gridcolor=fmt.GRID, zeroline=False, automargin=True)  # every axis of every figure
+
+
+def _layout_dict(title: str | None = None, height: int = HEIGHT, **kw) -> dict:
+    """The layout every figure shares (title, font, size, margins, legend) and `kw`."""
+    return dict(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
         font=FONT,
         height=height,
@@ -37,9 +41,46 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = HEIGHT, **kw
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         **kw,
     )
-    fig.update_xaxes(gridcolor=fmt.GRID, zeroline=False, automargin=True)
-    fig.update_yaxes(gridcolor=fmt.GRID, zeroline=False, automargin=True)
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = HEIGHT, **kw) -> go.Figure:
+    fig.update_layout(**_layout_dict(title, height, **kw))
+    fig.update_xaxes(**_AXIS)
+    fig.update_yaxes(**_AXIS)
     return fig
+
+
+def _figure(
+    data: list,
+    title: str | None = None,
+    height: int = HEIGHT,
+    xaxis: dict | None = None,
+    yaxis: dict | None = None,
+    **kw,
+) -> go.Figure:
+    """The figure `_layout` would make of a go.Figure of `data` given `xaxis` / `yaxis`
+    (update_xaxes / update_yaxes) and the rest of `kw` (update_layout, after `_layout`;
+    `annotations` and `shapes` lists, left out when empty), built in one go: Plotly validates
+    the layout once instead of on every update_* / add_* call, which costs more than the
+    figure's data on a small chart."""
+    layout = _layout_dict(title, height)
+    layout["xaxis"] = {**(xaxis or {}), **_AXIS}
+    layout["yaxis"] = {**(yaxis or {}), **_AXIS}
+    layout.update((k, v) for k, v in kw.items() if k not in ("annotations", "shapes") or v)
+    fig = go.Figure(data=data, layout=layout)
+    if not title:  # as _layout leaves it: an empty title object
+        fig.update_layout(title=None)
+    return fig
+
+
+def _hline(y: float, line: dict) -> dict:
+    """The shape fig.add_hline(y=y, line=line) adds (a line across the plot at y)."""
+    return dict(type="line", x0=0, x1=1, xref="x domain", y0=y, y1=y, yref="y", line=line)
+
+
+def _vline(x: float, line: dict) -> dict:
+    """The shape fig.add_vline(x=x, line=line) adds (a line up the plot at x)."""
+    return dict(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="y domain", line=line)
 
 
 def _money_ticks(values: Sequence[float], currency: str = "$", n: int = 5):
@@ -182,18 +223,27 @@ def tier_mix(df: pd.DataFrame) -> go.Figure:
 # -- Retention & wallet ------------------------------------------------------------------------
 
 
-def _partial_note(fig: go.Figure, df: pd.DataFrame) -> None:
+def _partial_notes(df: pd.DataFrame) -> list[dict]:
+    """The "partial" note over the last partial quarter of `df`, if any (annotations)."""
     if "partial" in df and df["partial"].any():
         lab = df.loc[df["partial"].astype(bool), "label"].iloc[-1]
-        fig.add_annotation(
-            x=lab,
-            y=1.0,
-            yref="paper",
-            text="partial",
-            showarrow=False,
-            font=dict(size=11, color=fmt.NEUTRAL),
-            yanchor="bottom",
-        )
+        return [
+            dict(
+                x=lab,
+                y=1.0,
+                yref="paper",
+                text="partial",
+                showarrow=False,
+                font=dict(size=11, color=fmt.NEUTRAL),
+                yanchor="bottom",
+            )
+        ]
+    return []
+
+
+def _partial_note(fig: go.Figure, df: pd.DataFrame) -> None:
+    for note in _partial_notes(df):
+        fig.add_annotation(**note)
 
 
 def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
@@ -204,10 +254,9 @@ def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
         return empty("Not enough history for NRR yet: it needs eight quarters of revenue")
     lo = min(float(d["grr"].min()), float(d["nrr"].min()), target) - 0.05
     hi = max(float(d["nrr"].max()), target) + 0.06
-    fig = go.Figure()
     # the target as a dashed line named in the legend: no annotation inside the plot to
     # collide with a value label
-    fig.add_trace(
+    traces = [
         go.Scatter(
             x=d["label"],
             y=[target] * len(d),
@@ -216,10 +265,10 @@ def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
             line=dict(color=fmt.GOOD, dash="dash", width=1),
             hoverinfo="skip",
         )
-    )
+    ]
     for col, name, color in (("nrr", "NRR", fmt.PRIMARY), ("grr", "GRR", fmt.SECONDARY)):
         vals = d[col].astype(float)
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=d["label"],
                 y=vals,
@@ -233,10 +282,13 @@ def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
                 hovertemplate=f"{name} %{{x}}: %{{y:.1%}}<extra></extra>",
             )
         )
-    fig.update_yaxes(tickformat=".0%", range=[lo, hi])
-    fig.update_xaxes(type="category")
-    _partial_note(fig, d)
-    return _layout(fig, "NRR and GRR (trailing twelve months)")
+    return _figure(
+        traces,
+        "NRR and GRR (trailing twelve months)",
+        xaxis=dict(type="category"),
+        yaxis=dict(tickformat=".0%", range=[lo, hi]),
+        annotations=_partial_notes(d),
+    )
 
 
 # Plot height of a line chart's plotting area at HEIGHT (px), for placing value labels
@@ -274,7 +326,7 @@ def retention_by_group(
     last = d[d["quarter"] == d["quarter"].max()].sort_values("ttm_revenue", ascending=False)
     groups = [g for g in (order or last["group"]) if g in set(d["group"])]
     few = set(too_few)
-    fig = go.Figure()
+    traces = []
     for i, g in enumerate(groups):
         gd = d[d["group"] == g]
         n = (accounts or {}).get(g)
@@ -285,7 +337,7 @@ def retention_by_group(
         else:
             color = fmt.TIER_COLORS.get(g) or fmt.PALETTE[i % len(fmt.PALETTE)]
             line, marker = dict(color=color, width=2.5), dict(size=7)
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=gd["label"],
                 y=gd[metric].astype(float),
@@ -304,16 +356,19 @@ def retention_by_group(
             )
         )
     shown = d[d["group"].isin([g for g in groups if g not in few])][metric].astype(float)
+    yaxis = dict(tickformat=".0%")
     if len(shown) and few:
         # the axis is set by the comparable groups; a small group off it runs off the chart
         span = max(float(shown.max()) - float(shown.min()), 0.1)
-        fig.update_yaxes(range=[float(shown.min()) - 0.15 * span, float(shown.max()) + 0.15 * span])
-    fig.add_hline(y=1.0, line=dict(color=fmt.NEUTRAL, width=1, dash="dot"))
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_xaxes(type="category")
-    fig = _layout(fig, f"{metric.upper()} by {dim_label}")
-    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
-    return fig
+        yaxis["range"] = [float(shown.min()) - 0.15 * span, float(shown.max()) + 0.15 * span]
+    return _figure(
+        traces,
+        f"{metric.upper()} by {dim_label}",
+        xaxis=dict(type="category"),
+        yaxis=yaxis,
+        shapes=[_hline(1.0, dict(color=fmt.NEUTRAL, width=1, dash="dot"))],
+        legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"),
+    )
 
 
 def program_trend(
@@ -379,20 +434,18 @@ def revenue_bridge(totals: dict, start_label: str, end_label: str, currency: str
         fmt.money(v, currency) if m != "relative" else fmt.signed_money(v, currency)
         for (_, v, m) in steps
     ]
-    fig = go.Figure(
-        go.Waterfall(
-            x=labels,
-            y=vals,
-            measure=[s[2] for s in steps],
-            text=text,
-            textposition="outside",
-            textfont=dict(size=13),
-            connector=dict(line=dict(color=fmt.GRID)),
-            increasing=dict(marker=dict(color=fmt.GOOD)),
-            decreasing=dict(marker=dict(color=fmt.BAD)),
-            totals=dict(marker=dict(color=fmt.PRIMARY)),
-            hovertemplate="%{x}: %{text}<extra></extra>",
-        )
+    bars = go.Waterfall(
+        x=labels,
+        y=vals,
+        measure=[s[2] for s in steps],
+        text=text,
+        textposition="outside",
+        textfont=dict(size=13),
+        connector=dict(line=dict(color=fmt.GRID)),
+        increasing=dict(marker=dict(color=fmt.GOOD)),
+        decreasing=dict(marker=dict(color=fmt.BAD)),
+        totals=dict(marker=dict(color=fmt.PRIMARY)),
+        hovertemplate="%{x}: %{text}<extra></extra>",
     )
     running, peak = 0.0, 0.0
     for v, (_, _, m) in zip(vals, steps, strict=True):
@@ -400,9 +453,13 @@ def revenue_bridge(totals: dict, start_label: str, end_label: str, currency: str
         peak = max(peak, running)
     top = peak * 1.12
     ticks, tick_text = _money_ticks([0, top], currency)
-    fig.update_yaxes(tickvals=ticks, ticktext=tick_text, range=[0, top])
-    fig.update_xaxes(type="category")
-    return _layout(fig, f"Revenue bridge {start_label} → {end_label}", showlegend=False)
+    return _figure(
+        [bars],
+        f"Revenue bridge {start_label} → {end_label}",
+        xaxis=dict(type="category"),
+        yaxis=dict(tickvals=ticks, ticktext=tick_text, range=[0, top]),
+        showlegend=False,
+    )
 
 
 def sow_trend(df: pd.DataFrame) -> go.Figure:
@@ -411,30 +468,32 @@ def sow_trend(df: pd.DataFrame) -> go.Figure:
     if d.empty:
         return empty("No share of wallet: no account has both revenue and a wallet estimate")
     vals = d["share_of_wallet"].astype(float)
-    fig = go.Figure(
-        go.Scatter(
-            x=d["label"],
-            y=vals,
-            mode="lines+markers+text",
-            line=dict(color=fmt.PRIMARY, width=3),
-            marker=dict(size=8),
-            text=[fmt.pct(v) for v in vals],
-            textposition="top center",
-            textfont=dict(size=12),
-            customdata=[
-                [fmt.money(a), fmt.money(b), int(n)]
-                for a, b, n in zip(
-                    d["ttm_covered"], d["wallet_covered"], d["accounts_with_estimate"], strict=False
-                )
-            ],
-            hovertemplate="%{x}: %{y:.1%}<br>TTM %{customdata[0]} of wallet %{customdata[1]}"
-            "<br>%{customdata[2]} accounts with an estimate<extra></extra>",
-        )
+    line = go.Scatter(
+        x=d["label"],
+        y=vals,
+        mode="lines+markers+text",
+        line=dict(color=fmt.PRIMARY, width=3),
+        marker=dict(size=8),
+        text=[fmt.pct(v) for v in vals],
+        textposition="top center",
+        textfont=dict(size=12),
+        customdata=[
+            [fmt.money(a), fmt.money(b), int(n)]
+            for a, b, n in zip(
+                d["ttm_covered"], d["wallet_covered"], d["accounts_with_estimate"], strict=False
+            )
+        ],
+        hovertemplate="%{x}: %{y:.1%}<br>TTM %{customdata[0]} of wallet %{customdata[1]}"
+        "<br>%{customdata[2]} accounts with an estimate<extra></extra>",
     )
-    fig.update_yaxes(tickformat=".0%", range=[0, max(0.1, float(vals.max()) * 1.25)])
-    fig.update_xaxes(type="category")
-    _partial_note(fig, d)
-    return _layout(fig, "Share of wallet (TTM revenue / wallet estimate)", showlegend=False)
+    return _figure(
+        [line],
+        "Share of wallet (TTM revenue / wallet estimate)",
+        xaxis=dict(type="category"),
+        yaxis=dict(tickformat=".0%", range=[0, max(0.1, float(vals.max()) * 1.25)]),
+        annotations=_partial_notes(d),
+        showlegend=False,
+    )
 
 
 QUADRANT_COLORS = {
@@ -461,27 +520,37 @@ def wallet_quadrant(
     d["label"] = list(labels) if labels is not None else d["account_name"].fillna(d["account_id"])
     d["q"] = [str(q).split(":")[0] for q in d["quadrant"]]
     smax = float(d["ttm"].max()) or 1.0
-    fig = go.Figure()
+    d["size"] = [6 + 26 * math.sqrt(max(v, 0) / smax) for v in d["ttm"]]
+    # the hover text of every account at once, as one array: Plotly validates (and copies) an
+    # array in one go, a list of lists item by item (thousands of accounts)
+    hover = np.array(
+        [
+            [fmt.plot_text(lab), fmt.money(t, currency), fmt.money(w, currency)]
+            for lab, t, w in zip(d["label"], d["ttm"], d["wallet"], strict=False)
+        ],
+        dtype=object,
+    ).reshape(-1, 3)
+    in_q = d["q"].to_numpy()
+    traces = []
     for q, color in QUADRANT_COLORS.items():
-        qd = d[d["q"] == q]
-        if qd.empty:
+        m = in_q == q
+        if not m.any():
             continue
-        fig.add_trace(
-            go.Scatter(
+        qd = d[m]
+        traces.append(
+            dict(
+                type="scatter",
                 x=qd["wallet"],
                 y=qd["share"].clip(upper=1.5),
                 mode="markers",
                 name=q,
                 marker=dict(
-                    size=[6 + 26 * math.sqrt(max(v, 0) / smax) for v in qd["ttm"]],
+                    size=qd["size"].tolist(),
                     color=color,
                     opacity=0.7,
                     line=dict(color="white", width=1),
                 ),
-                customdata=[
-                    [fmt.plot_text(lab), fmt.money(t, currency), fmt.money(w, currency)]
-                    for lab, t, w in zip(qd["label"], qd["ttm"], qd["wallet"], strict=False)
-                ],
+                customdata=hover[m],
                 hovertemplate="<b>%{customdata[0]}</b><br>Wallet %{customdata[2]}<br>"
                 "TTM %{customdata[1]}<br>Share %{y:.0%}<extra>" + q + "</extra>",
             )
@@ -490,29 +559,33 @@ def wallet_quadrant(
     x_range = [math.log10(lo) - 0.15, math.log10(hi) + 0.15]
     share = d["share"].clip(upper=1.5).astype(float)
     y_range = [min(0.0, float(share.min())) - 0.06, float(share.max()) + 0.12]
-    d["size"] = [6 + 26 * math.sqrt(max(v, 0) / smax) for v in d["ttm"]]
-    _quadrant_labels(fig, d.nlargest(n_labels, "ttm"), x_range, y_range)
-    if wallet_median:
-        fig.add_vline(x=wallet_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
+    annotations = _quadrant_labels(d.nlargest(n_labels, "ttm"), x_range, y_range)
+    annotations += _quadrant_corners()
+    median = dict(color=fmt.NEUTRAL, dash="dash", width=1)
+    shapes = [_vline(wallet_median, median)] if wallet_median else []
     if share_median is not None:
-        fig.add_hline(y=share_median, line=dict(color=fmt.NEUTRAL, dash="dash", width=1))
-    _quadrant_corners(fig)
+        shapes.append(_hline(share_median, median))
     ticks = [
         10**e * m
         for e in range(int(math.floor(math.log10(lo))), int(math.ceil(math.log10(hi))) + 1)
         for m in (1, 3)
         if lo / 3 <= 10**e * m <= hi * 3
     ]
-    fig.update_xaxes(
-        type="log",
-        title="Wallet estimate (log scale)",
-        tickvals=ticks,
-        ticktext=[fmt.money(t, currency) for t in ticks],
-        range=x_range,
+    return _figure(
+        traces,
+        "Wallet size vs share of wallet",
+        height=440,
+        xaxis=dict(
+            type="log",
+            title="Wallet estimate (log scale)",
+            tickvals=ticks,
+            ticktext=[fmt.money(t, currency) for t in ticks],
+            range=x_range,
+        ),
+        yaxis=dict(title="Share of wallet", tickformat=".0%", range=y_range),
+        annotations=annotations,
+        shapes=shapes,
     )
-    fig.update_yaxes(title="Share of wallet", tickformat=".0%", range=y_range)
-    fig = _layout(fig, "Wallet size vs share of wallet", height=440)
-    return fig
 
 
 # The wallet quadrant's plotting area at 1280x720 with the sidebar open (px), and the label
@@ -562,9 +635,9 @@ def place_labels(
     return out
 
 
-def _quadrant_labels(fig: go.Figure, top: pd.DataFrame, x_range, y_range) -> None:
-    """Name the given accounts' bubbles (largest first), each label where it collides with no
-    other label nor a labelled bubble (`place_labels`)."""
+def _quadrant_labels(top: pd.DataFrame, x_range, y_range) -> list[dict]:
+    """The annotations naming the given accounts' bubbles (largest first), each label where it
+    collides with no other label nor a labelled bubble (`place_labels`)."""
     top = top.sort_values("ttm", ascending=False)
     texts = [fmt.short(r, 20) for r in top["label"]]
     pts = [
@@ -576,8 +649,8 @@ def _quadrant_labels(fig: go.Figure, top: pd.DataFrame, x_range, y_range) -> Non
         for w, sh, size in zip(top["wallet"], top["share"], top["size"], strict=True)
     ]
     offsets = place_labels(pts, [7.0 * len(t) + 10 for t in texts])
-    for r, text, (ax, ay) in zip(top.itertuples(index=False), texts, offsets, strict=True):
-        fig.add_annotation(
+    return [
+        dict(
             x=math.log10(r.wallet),
             y=min(r.share, 1.5),
             text=fmt.plot_text(text),
@@ -589,17 +662,19 @@ def _quadrant_labels(fig: go.Figure, top: pd.DataFrame, x_range, y_range) -> Non
             font=dict(size=11),
             bgcolor="rgba(255,255,255,0.8)",
         )
+        for r, text, (ax, ay) in zip(top.itertuples(index=False), texts, offsets, strict=True)
+    ]
 
 
-def _quadrant_corners(fig: go.Figure) -> None:
+def _quadrant_corners() -> list[dict]:
     corners = (
         (0.99, 0.02, "right", "bottom", "GROW: large wallet, low share"),
         (0.99, 0.98, "right", "top", "DEFEND"),
         (0.01, 0.98, "left", "top", "MAINTAIN"),
         (0.01, 0.02, "left", "bottom", "MONITOR"),
     )
-    for x, y, xa, ya, text in corners:
-        fig.add_annotation(
+    return [
+        dict(
             x=x,
             y=y,
             xref="paper",
@@ -610,6 +685,8 @@ def _quadrant_corners(fig: go.Figure) -> None:
             showarrow=False,
             font=dict(size=11, color=fmt.NEUTRAL),
         )
+        for x, y, xa, ya, text in corners
+    ]
 
 
 # -- Tiers -------------------------------------------------------------------------------------
