@@ -22,6 +22,9 @@ Columns:
   the first time since the server started. The server's own first run (importing the app and
   opening the snapshot) is a warm-up visit of /upload that is not counted.
 - *first visit, warm*: later first visits (fresh contexts), median of `--runs`.
+- *revisit*: a first visit (a new session) on a second tab of a context whose first tab opened
+  the same page: the browser's HTTP cache holds Streamlit's JavaScript, as for someone who
+  opened the app before; median of `--runs`, and its ratio to the empty page's revisit.
 - *switch*: in one session, clicking the sidebar link of the page (from the previous page in
   menu order), median and worst of `--runs` rounds.
 - *filter change*: in one session, on each page, choosing a value (a new one each round) in the
@@ -224,12 +227,19 @@ def _settled(pg, since: float, timeout: float = 180) -> dict:
             raise TimeoutError("the app kept running")
 
 
-def _first_visit(browser, url: str) -> dict:
-    """A fresh context opening `url`: seconds to rendered, when the run ended, the payload."""
+def _first_visit(browser, url: str, revisit: bool = False) -> dict:
+    """A fresh context opening `url`: seconds to rendered, when the run ended, the payload.
+    `revisit`: timed on a second tab of the context (a new session; the browser's HTTP cache
+    already holds Streamlit's JavaScript, as for someone who opened the app before)."""
     from tests.helpers import no_exception
 
     ctx = _context(browser)
     try:
+        if revisit:
+            first = ctx.new_page()
+            first.goto(url)
+            _settled(first, 0)
+            first.close()
         pg = ctx.new_page()
         pg.goto(url)
         k = _settled(pg, 0)
@@ -337,6 +347,10 @@ def _measure(data_dir: Path, runs: int, tmp: Path) -> dict:
                 for _ in range(runs):
                     for path, title in PAGES.items():
                         res["pages"][title]["warm"].append(_first_visit(browser, server.url + path))
+                for path, title in PAGES.items():
+                    res["pages"][title]["revisit"] = [
+                        _first_visit(browser, server.url + path, revisit=True) for _ in range(runs)
+                    ]
                 for title, xs in _switches(browser, server.url, runs).items():
                     res["pages"][title]["switch"] = xs
                 for title, xs in _filter_changes(browser, server.url, runs).items():
@@ -355,7 +369,14 @@ def _measure(data_dir: Path, runs: int, tmp: Path) -> dict:
                     url = floor.url + (f"/?n={n}&p={pts}" if n else "/")
                     cold = _first_visit(browser, url)
                     warm = [_first_visit(browser, url) for _ in range(runs)]
-                    res["floors"][name] = {"n": n, "points": pts, "cold": cold, "warm": warm}
+                    again = [_first_visit(browser, url, revisit=True) for _ in range(runs)]
+                    res["floors"][name] = {
+                        "n": n,
+                        "points": pts,
+                        "cold": cold,
+                        "warm": warm,
+                        "revisit": again,
+                    }
                     print(f"  floor {name}: {_med([w['total'] for w in warm]):.2f}s", flush=True)
             finally:
                 floor.stop()
@@ -366,20 +387,31 @@ def _measure(data_dir: Path, runs: int, tmp: Path) -> dict:
 
 def _table(label: str, res: dict, runs: int) -> str:
     empty = _med([w["total"] for w in res["floors"]["empty page"]["warm"]])
+    empty_again = _med([w["total"] for w in res["floors"]["empty page"].get("revisit", [])] or [0])
+
+    def revisit(r: dict) -> str:
+        xs = [w["total"] for w in r.get("revisit", [])]
+        if not xs:
+            return " | "
+        ratio = f"{_med(xs) / empty_again:.2f}" if empty_again else ""
+        return f"{_med(xs):.2f} | {ratio}"
+
     lines = [
         f"Browser render time, {label}, Chromium 1280x720, {runs} runs:",
         "",
         "| page | charts (points, KB of Plotly JSON) | first visit cold (s) | first visit warm, "
-        "median (s) | × empty floor | × N-chart floor | run ended (warm, s) | switch median / "
-        "worst (s) | filter change median / worst (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "median (s) | × empty floor | × N-chart floor | run ended (warm, s) | revisit, median "
+        "(s) | revisit × empty floor's | switch median / worst (s) | filter change median / "
+        "worst (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, f in res["floors"].items():
         warm = _med([w["total"] for w in f["warm"]])
         lines.append(
             f"| floor: {name} | {f['cold']['charts']} ({f['cold']['points']:,}, "
             f"{f['cold']['chars'] / 1000:.0f}) | {f['cold']['total']:.2f} | {warm:.2f} | "
-            f"{warm / empty:.2f} | | {_med([w['run_end'] for w in f['warm']]):.2f} | | |"
+            f"{warm / empty:.2f} | | {_med([w['run_end'] for w in f['warm']]):.2f} | "
+            f"{revisit(f)} | | |"
         )
     for title, r in res["pages"].items():
         c = r["cold"]
@@ -393,7 +425,7 @@ def _table(label: str, res: dict, runs: int) -> str:
         lines.append(
             f"| {title} | {c['charts']} ({c['points']:,}, {c['chars'] / 1000:.0f}) | "
             f"{c['total']:.2f} | {warm:.2f} | {warm / empty:.2f} | {nfloor} | "
-            f"{_med([w['run_end'] for w in r['warm']]):.2f} | {switch} | {filt} |"
+            f"{_med([w['run_end'] for w in r['warm']]):.2f} | {revisit(r)} | {switch} | {filt} |"
         )
     allsw = [s["total"] for r in res["pages"].values() for s in r.get("switch", [])]
     if allsw:
