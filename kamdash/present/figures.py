@@ -56,17 +56,28 @@ def _figure(
     height: int = HEIGHT,
     xaxis: dict | None = None,
     yaxis: dict | None = None,
+    *,
+    title_style: dict | None = None,
+    axes: dict | None = None,
     **kw,
 ) -> go.Figure:
     """The figure `_layout` would make of a go.Figure of `data` given `xaxis` / `yaxis`
     (update_xaxes / update_yaxes) and the rest of `kw` (update_layout, after `_layout`;
-    `annotations` and `shapes` lists, left out when empty), built in one go: Plotly validates
-    the layout once instead of on every update_* / add_* call, which costs more than the
-    figure's data on a small chart."""
+    `annotations` and `shapes` lists, left out when empty; a dict such as `margin` or `legend`
+    updates the shared one, as update_layout would), built in one go: Plotly validates the
+    layout once instead of on every update_* / add_* call, which costs more than the figure's
+    data on a small chart. `title_style` updates the title (update_layout(title=...) after
+    `_layout`), `axes` both axes after the shared axis style (update_*axes after `_layout`)."""
     layout = _layout_dict(title, height)
-    layout["xaxis"] = {**(xaxis or {}), **_AXIS}
-    layout["yaxis"] = {**(yaxis or {}), **_AXIS}
-    layout.update((k, v) for k, v in kw.items() if k not in ("annotations", "shapes") or v)
+    layout["xaxis"] = {**(xaxis or {}), **_AXIS, **(axes or {})}
+    layout["yaxis"] = {**(yaxis or {}), **_AXIS, **(axes or {})}
+    for k, v in kw.items():
+        if k in ("annotations", "shapes") and not v:
+            continue
+        base = layout.get(k)
+        layout[k] = {**base, **v} if isinstance(base, dict) and isinstance(v, dict) else v
+    if title_style and layout["title"]:
+        layout["title"] = {**layout["title"], **title_style}
     fig = go.Figure(data=data, layout=layout)
     if not title:  # as _layout leaves it: an empty title object
         fig.update_layout(title=None)
@@ -133,8 +144,7 @@ def pareto_curve(p: pd.DataFrame, conc: dict | None = None, currency: str = "$")
         return empty("No account with revenue in the trailing twelve months")
     x = [0.0, *p["cum_accounts_share"].astype(float)]
     y = [0.0, *p["cum_revenue_share"].astype(float)]
-    fig = go.Figure()
-    fig.add_trace(
+    traces = [
         go.Scatter(
             x=[0, 1],
             y=[0, 1],
@@ -142,9 +152,7 @@ def pareto_curve(p: pd.DataFrame, conc: dict | None = None, currency: str = "$")
             line=dict(color=fmt.NEUTRAL, dash="dot", width=1),
             name="Even spread",
             hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
+        ),
         go.Scatter(
             x=x,
             y=y,
@@ -159,15 +167,15 @@ def pareto_curve(p: pd.DataFrame, conc: dict | None = None, currency: str = "$")
             ],
             hovertemplate="Top %{customdata[0]} accounts (%{x:.0%})<br>"
             "carry %{y:.0%} of TTM revenue<extra></extra>",
-        )
-    )
+        ),
+    ]
     for k, label in ((0.1, "top10"), (0.2, "top20")):
         share = (conc or {}).get(f"{label}_share")
         n_top = (conc or {}).get(f"{label}_accounts")
         if share is None or pd.isna(share) or not len(p):
             continue
         xk = float(n_top) / len(p) if n_top else k
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=[xk],
                 y=[float(share)],
@@ -181,9 +189,13 @@ def pareto_curve(p: pd.DataFrame, conc: dict | None = None, currency: str = "$")
                 "%{y:.1%} of revenue<extra></extra>",
             )
         )
-    fig.update_xaxes(title="Share of accounts (ranked by TTM revenue)", tickformat=".0%")
-    fig.update_yaxes(title="Share of TTM revenue", tickformat=".0%", range=[0, 1.03])
-    return _layout(fig, "Revenue concentration (Pareto curve)", showlegend=False)
+    return _figure(
+        traces,
+        "Revenue concentration (Pareto curve)",
+        xaxis=dict(title="Share of accounts (ranked by TTM revenue)", tickformat=".0%"),
+        yaxis=dict(title="Share of TTM revenue", tickformat=".0%", range=[0, 1.03]),
+        showlegend=False,
+    )
 
 
 def tier_mix(df: pd.DataFrame) -> go.Figure:
@@ -191,13 +203,13 @@ def tier_mix(df: pd.DataFrame) -> go.Figure:
     df: tier, accounts, revenue."""
     if df.empty:
         return empty("No tiers assigned")
-    fig = go.Figure()
+    traces = []
     acc_total = float(df["accounts"].sum()) or 1.0
     rev_total = float(df["revenue"].sum()) or 1.0
     for r in df.itertuples(index=False):
         sa, sr = r.accounts / acc_total, r.revenue / rev_total
         tier = fmt.plot_text(r.tier)
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 y=["Accounts", "TTM revenue"],
                 x=[sa, sr],
@@ -212,12 +224,17 @@ def tier_mix(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{customdata[1]}: %{x:.0%} (%{customdata[0]})<extra></extra>",
             )
         )
-    fig.update_layout(
-        barmode="stack", bargap=0.3, showlegend=False, uniformtext=dict(minsize=11, mode="hide")
+    return _figure(
+        traces,
+        "Share of accounts vs share of TTM revenue, by tier",
+        height=190,
+        xaxis=dict(tickformat=".0%", range=[0, 1], showgrid=False),
+        yaxis=dict(autorange="reversed"),
+        barmode="stack",
+        bargap=0.3,
+        showlegend=False,
+        uniformtext=dict(minsize=11, mode="hide"),
     )
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], showgrid=False)
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Share of accounts vs share of TTM revenue, by tier", height=190)
 
 
 # -- Retention & wallet ------------------------------------------------------------------------
@@ -239,11 +256,6 @@ def _partial_notes(df: pd.DataFrame) -> list[dict]:
             )
         ]
     return []
-
-
-def _partial_note(fig: go.Figure, df: pd.DataFrame) -> None:
-    for note in _partial_notes(df):
-        fig.add_annotation(**note)
 
 
 def retention_trend(df: pd.DataFrame, target: float) -> go.Figure:
@@ -384,12 +396,12 @@ def program_trend(
     groups = [g for g in last["group"] if g in set(d["group"])]
     groups += sorted(set(d["group"]) - set(groups))
     money = measure == "ttm_revenue"
-    fig = go.Figure()
+    traces = []
     for i, g in enumerate(groups):
         gd = d[d["group"] == g]
         vals = gd[measure].astype(float)
         shown = [fmt.money(v, currency) if money else fmt.pct(v) for v in vals]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=gd["label"],
                 y=vals,
@@ -401,20 +413,26 @@ def program_trend(
                 hovertemplate="%{customdata[0]} %{x}: %{customdata[1]}<extra></extra>",
             )
         )
+    yaxis, shapes = {}, []
     if money:
         ticks, texts = _money_ticks(d[measure].astype(float), currency)
         if ticks:
-            fig.update_yaxes(tickvals=ticks, ticktext=texts, rangemode="tozero")
+            yaxis = dict(tickvals=ticks, ticktext=texts, rangemode="tozero")
     elif measure in ("nrr", "grr"):
-        fig.update_yaxes(tickformat=".0%")
-        fig.add_hline(y=1.0, line=dict(color=fmt.NEUTRAL, width=1, dash="dot"))
+        yaxis = dict(tickformat=".0%")
+        shapes = [_hline(1.0, dict(color=fmt.NEUTRAL, width=1, dash="dot"))]
     else:  # a share of accounts or of wallet: from zero, so a dip reads at its true size
-        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(df["label"]))
-    _partial_note(fig, d)
-    fig = _layout(fig, f"{label} by {group_label}", height=420)
-    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
-    return fig
+        yaxis = dict(tickformat=".0%", rangemode="tozero")
+    return _figure(
+        traces,
+        f"{label} by {group_label}",
+        height=420,
+        xaxis=dict(type="category", categoryorder="array", categoryarray=list(df["label"])),
+        yaxis=yaxis,
+        annotations=_partial_notes(d),
+        shapes=shapes,
+        legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"),
+    )
 
 
 def revenue_bridge(totals: dict, start_label: str, end_label: str, currency: str = "$"):
@@ -729,36 +747,35 @@ def tier_heatmap(grid: pd.DataFrame, value: str, dim_label: str, currency: str =
         if value == "revenue":
             ticks, labels = _money_ticks([0, float(pd.Series(z.ravel()).max(skipna=True) or 0)])
             cb.update(tickvals=ticks, ticktext=labels)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[
-                _wrap(fmt.short(c, 24)) if len(g.columns) <= 6 else fmt.plot_text(fmt.short(c, 18))
-                for c in g.columns
-            ],
-            y=rows_lab,
-            text=text,
-            texttemplate="%{text}",
-            textfont=dict(size=13),
-            colorscale=colorscale,
-            zmid=zmid,
-            zmin=zmin,
-            zmax=zmax,
-            xgap=2,
-            ygap=2,
-            colorbar=dict(thickness=12, len=0.9, **cb),
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
-        )
+    heat = go.Heatmap(
+        z=z,
+        x=[
+            _wrap(fmt.short(c, 24)) if len(g.columns) <= 6 else fmt.plot_text(fmt.short(c, 18))
+            for c in g.columns
+        ],
+        y=rows_lab,
+        text=text,
+        texttemplate="%{text}",
+        textfont=dict(size=13),
+        colorscale=colorscale,
+        zmid=zmid,
+        zmin=zmin,
+        zmax=zmax,
+        xgap=2,
+        ygap=2,
+        colorbar=dict(thickness=12, len=0.9, **cb),
+        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(side="top", showgrid=False, tickangle=0 if len(g.columns) <= 6 else -35)
     title = f"{HEATMAP_VALUE_LABELS[value]} by tier and {dim_label}"
-    fig = _layout(fig, title, height=(170 if len(g.columns) <= 6 else 230) + 70 * len(g.index))
-    fig.update_layout(
+    return _figure(
+        [heat],
+        title,
+        height=(170 if len(g.columns) <= 6 else 230) + 70 * len(g.index),
+        xaxis=dict(side="top", showgrid=False, tickangle=0 if len(g.columns) <= 6 else -35),
+        yaxis=dict(autorange="reversed", showgrid=False),
+        title_style=dict(y=0.99, yref="container", yanchor="top"),
         margin=dict(t=80 if len(g.columns) <= 6 else 140),
-        title=dict(y=0.99, yref="container", yanchor="top"),
     )
-    return fig
 
 
 NAME_CHARS = 40  # account names on a chart axis: whole up to this length
@@ -799,33 +816,32 @@ def scorecard_heatmap(
         for k, (lab, t) in enumerate(zip(labels, table["assigned_tier"], strict=False))
     ]
     full = [fmt.plot_text(lab) for lab in labels]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=xlab,
-            y=ylab,
-            text=text,
-            texttemplate="%{text}",
-            textfont=dict(size=12),
-            colorscale=fmt.SCALE_SCORE,
-            zmin=1,
-            zmax=5,
-            xgap=2,
-            ygap=2,
-            colorbar=dict(thickness=12, title="Score", tickvals=[1, 2, 3, 4, 5]),
-            customdata=[
-                [[name, s]] * len(cols)
-                for name, s in zip(full, table["suggested_tier"], strict=False)
-            ],
-            hovertemplate="%{customdata[0]}<br>%{x}: %{text}<br>suggested %{customdata[1]}"
-            "<extra></extra>",
-        )
+    heat = go.Heatmap(
+        z=z,
+        x=xlab,
+        y=ylab,
+        text=text,
+        texttemplate="%{text}",
+        textfont=dict(size=12),
+        colorscale=fmt.SCALE_SCORE,
+        zmin=1,
+        zmax=5,
+        xgap=2,
+        ygap=2,
+        colorbar=dict(thickness=12, title="Score", tickvals=[1, 2, 3, 4, 5]),
+        customdata=[
+            [[name, s]] * len(cols) for name, s in zip(full, table["suggested_tier"], strict=False)
+        ],
+        hovertemplate="%{customdata[0]}<br>%{x}: %{text}<br>suggested %{customdata[1]}"
+        "<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed", showgrid=False, tickfont=dict(size=12))
-    fig.update_xaxes(side="top", showgrid=False, tickfont=dict(size=12), tickangle=0)
-    fig = _layout(fig, height=120 + 24 * len(table))
-    fig.update_layout(margin=dict(t=80))
-    return fig
+    return _figure(
+        [heat],
+        height=120 + 24 * len(table),
+        xaxis=dict(side="top", showgrid=False, tickfont=dict(size=12), tickangle=0),
+        yaxis=dict(autorange="reversed", showgrid=False, tickfont=dict(size=12)),
+        margin=dict(t=80),
+    )
 
 
 def tier_matrix(table: pd.DataFrame) -> go.Figure:
@@ -856,29 +872,30 @@ def tier_matrix(table: pd.DataFrame) -> go.Figure:
         [1.0, "#1f4e79"],
     ]
     text = [[f"{int(v):,}" for v in row] for row in ct.to_numpy()]
-    fig = go.Figure(
-        go.Heatmap(
-            z=zc,
-            # short column labels (a narrow column at 1280 px): "Suggested" is the axis title
-            x=list(ct.columns),
-            y=[f"Assigned {r}" if r in fmt.TIERS else r for r in ct.index],
-            text=text,
-            texttemplate="%{text}",
-            textfont=dict(size=18),
-            colorscale=scale,
-            zmin=-1,
-            zmax=1,
-            showscale=False,
-            xgap=3,
-            ygap=3,
-            hovertemplate="%{y}, suggested %{x}: %{text} accounts<extra></extra>",
-        )
+    heat = go.Heatmap(
+        z=zc,
+        # short column labels (a narrow column at 1280 px): "Suggested" is the axis title
+        x=list(ct.columns),
+        y=[f"Assigned {r}" if r in fmt.TIERS else r for r in ct.index],
+        text=text,
+        texttemplate="%{text}",
+        textfont=dict(size=18),
+        colorscale=scale,
+        zmin=-1,
+        zmax=1,
+        showscale=False,
+        xgap=3,
+        ygap=3,
+        hovertemplate="%{y}, suggested %{x}: %{text} accounts<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(
-        side="top", showgrid=False, tickangle=0, title=dict(text="Suggested", standoff=4)
+    return _figure(
+        [heat],
+        height=100 + 64 * len(ct.index),
+        xaxis=dict(
+            side="top", showgrid=False, tickangle=0, title=dict(text="Suggested", standoff=4)
+        ),
+        yaxis=dict(autorange="reversed", showgrid=False),
     )
-    return _layout(fig, height=100 + 64 * len(ct.index))
 
 
 def tier_sankey(before: pd.Series, after: pd.Series) -> go.Figure:
@@ -904,30 +921,28 @@ def tier_sankey(before: pd.Series, after: pd.Series) -> go.Figure:
     labels = [f"{t}: {int(counts_l[t]):,}" for t in left] + [
         f"{t}: {int(counts_r[t]):,}" for t in right
     ]
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="fixed",
-            node=dict(
-                label=labels,
-                color=colors,
-                pad=18,
-                thickness=18,
-                line=dict(color="white", width=1),
-                customdata=nodes,
-                hovertemplate="%{customdata}: %{value} accounts<extra></extra>",
-            ),
-            link=dict(
-                source=src,
-                target=dst,
-                value=list(flows["n"]),
-                color=link_colors,
-                hovertemplate="%{source.customdata} → %{target.customdata}: %{value}<extra></extra>",
-            ),
-            textfont=dict(size=14, color="#1b2733"),
-        )
+    sankey = go.Sankey(
+        arrangement="fixed",
+        node=dict(
+            label=labels,
+            color=colors,
+            pad=18,
+            thickness=18,
+            line=dict(color="white", width=1),
+            customdata=nodes,
+            hovertemplate="%{customdata}: %{value} accounts<extra></extra>",
+        ),
+        link=dict(
+            source=src,
+            target=dst,
+            value=list(flows["n"]),
+            color=link_colors,
+            hovertemplate="%{source.customdata} → %{target.customdata}: %{value}<extra></extra>",
+        ),
+        textfont=dict(size=14, color="#1b2733"),
     )
-    for x, text, anchor in ((0, "Now (settings)", "left"), (1, "What-if", "right")):
-        fig.add_annotation(
+    notes = [
+        dict(
             x=x,
             y=1.0,
             xref="paper",
@@ -938,9 +953,15 @@ def tier_sankey(before: pd.Series, after: pd.Series) -> go.Figure:
             yanchor="bottom",
             font=dict(size=13),
         )
-    fig = _layout(fig, "Suggested tier: now → with the what-if weights", height=360)
-    fig.update_layout(margin=dict(t=70))
-    return fig
+        for x, text, anchor in ((0, "Now (settings)", "left"), (1, "What-if", "right"))
+    ]
+    return _figure(
+        [sankey],
+        "Suggested tier: now → with the what-if weights",
+        height=360,
+        annotations=notes,
+        margin=dict(t=70),
+    )
 
 
 # -- Whitespace --------------------------------------------------------------------------------
@@ -973,18 +994,15 @@ def whitespace_grid(
     ]
     xs, ys = list(range(len(cols))), list(range(len(ttm.index)))
     cells = [[[fmt.plot_text(row_labels[i]), fmt.plot_text(cols[j])] for j in xs] for i in ys]
-    fig = go.Figure()
     # a pale grey base under the empty cells, then potential in oranges, then revenue in blues
-    fig.add_trace(
+    traces = [
         _grid_layer(
             _where(np.zeros_like(t), ~filled),
             xs,
             ys,
             colorscale=[[0, "#f4f5f7"], [1, "#f4f5f7"]],
             hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
+        ),
         _grid_layer(
             _where(p, has_pot),
             xs,
@@ -994,9 +1012,7 @@ def whitespace_grid(
             customdata=cells,
             hovertemplate="%{customdata[0]} · %{customdata[1]}<br>not bought; potential %{text}"
             "<extra></extra>",
-        )
-    )
-    fig.add_trace(
+        ),
         _grid_layer(
             _where(t, filled),
             xs,
@@ -1009,14 +1025,20 @@ def whitespace_grid(
             customdata=cells,
             hovertemplate="%{customdata[0]} · %{customdata[1]}<br>TTM revenue %{text}"
             "<extra></extra>",
-        )
+        ),
+        *_no_potential_dots(txt_pot),
+        *_pipeline_marks(pl, row_labels, cols, currency),
+    ]
+    xaxis, yaxis = _grid_axes(cols, row_labels)
+    return _figure(
+        traces,
+        fmt.plot_text(title),
+        height=130 + 30 * len(ys),
+        xaxis=xaxis,
+        yaxis=yaxis,
+        showlegend=False,
+        margin=dict(t=90),
     )
-    _no_potential_dots(fig, txt_pot)
-    _pipeline_marks(fig, pl, row_labels, cols, currency)
-    _grid_axes(fig, cols, row_labels)
-    fig = _layout(fig, fmt.plot_text(title), height=130 + 30 * len(ys), showlegend=False)
-    fig.update_layout(margin=dict(t=90))
-    return fig
 
 
 def _where(values: np.ndarray, mask: np.ndarray) -> list[list[float | None]]:
@@ -1034,29 +1056,31 @@ def _grid_layer(z, xs, ys, text=None, **kw) -> go.Heatmap:
     return go.Heatmap(z=z, x=xs, y=ys, showscale=False, xgap=2, ygap=2, **kw)
 
 
-def _no_potential_dots(fig: go.Figure, txt_pot: list[list[str]]) -> None:
-    """A grey '·' on empty cells without potential (the potential layer leaves them blank)."""
+def _no_potential_dots(txt_pot: list[list[str]]) -> list[go.Scatter]:
+    """A grey '·' on empty cells without potential (the potential layer leaves them blank):
+    the trace, if any."""
     at = [(j, i) for i, r in enumerate(txt_pot) for j, v in enumerate(r) if v == "·"]
-    if at:
-        fig.add_trace(
-            go.Scatter(
-                x=[j for j, _ in at],
-                y=[i for _, i in at],
-                mode="text",
-                text=["·"] * len(at),
-                textfont=dict(color="#9aa5b1", size=14),
-                hoverinfo="skip",
-                showlegend=False,
-            )
+    if not at:
+        return []
+    return [
+        go.Scatter(
+            x=[j for j, _ in at],
+            y=[i for _, i in at],
+            mode="text",
+            text=["·"] * len(at),
+            textfont=dict(color="#9aa5b1", size=14),
+            hoverinfo="skip",
+            showlegend=False,
         )
+    ]
 
 
-def _pipeline_marks(fig, pl, row_labels: Sequence[str], cols: list, currency: str) -> None:
-    """A ◆ in the top-right corner of each cell with open pipeline."""
+def _pipeline_marks(pl, row_labels: Sequence[str], cols: list, currency: str) -> list[go.Scatter]:
+    """A ◆ in the top-right corner of each cell with open pipeline: the trace, if any."""
     at = [(i, j) for i in range(len(pl)) for j in range(len(cols)) if not np.isnan(pl[i][j])]
     if not at:
-        return
-    fig.add_trace(
+        return []
+    return [
         go.Scatter(
             x=[j + 0.36 for _, j in at],
             y=[i - 0.28 for i, _ in at],
@@ -1072,14 +1096,15 @@ def _pipeline_marks(fig, pl, row_labels: Sequence[str], cols: list, currency: st
             ],
             hovertemplate="%{text}<extra></extra>",
         )
-    )
+    ]
 
 
-def _grid_axes(fig: go.Figure, cols: list, row_labels: Sequence[str]) -> None:
+def _grid_axes(cols: list, row_labels: Sequence[str]) -> tuple[dict, dict]:
+    """The x and y axes of the whitespace grid (products along the top, rows down)."""
     # many products: narrower columns, so shorter lines and a smaller font keep the level
     # labels apart (10 products at 1280 px: ~60 px a column)
     crowded = len(cols) > 8
-    fig.update_xaxes(
+    xaxis = dict(
         tickvals=list(range(len(cols))),
         ticktext=[_wrap(c, 8 if crowded else 11) for c in cols],
         tickfont=dict(size=11 if crowded else 12),
@@ -1088,12 +1113,13 @@ def _grid_axes(fig: go.Figure, cols: list, row_labels: Sequence[str]) -> None:
         range=[-0.5, len(cols) - 0.5],
         tickangle=0,
     )
-    fig.update_yaxes(
+    yaxis = dict(
         tickvals=list(range(len(row_labels))),
         ticktext=[fmt.plot_text(fmt.short(r, 28)) for r in row_labels],
         autorange="reversed",
         showgrid=False,
     )
+    return xaxis, yaxis
 
 
 # -- QBR ---------------------------------------------------------------------------------------
@@ -1109,14 +1135,27 @@ def qbr_trend(
     x = [pd.Timestamp(d).strftime("%b %Y") for d in df["date"]]
     if len(set(x)) < len(x):
         x = [pd.Timestamp(d).strftime("%d %b %Y") for d in df["date"]]
-    fig = go.Figure()
-    for lo, hi, band in (
-        (0, amber_min, "red"),
-        (amber_min, green_min, "amber"),
-        (green_min, 5.4, "green"),
-    ):
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=fmt.RAG_COLORS[band], opacity=0.07, line_width=0)
-    fig.add_trace(
+    bands = [
+        # as fig.add_hrect(y0=lo, y1=hi, ...) adds them: across the plot, lo to hi
+        dict(
+            type="rect",
+            x0=0,
+            x1=1,
+            xref="x domain",
+            y0=lo,
+            y1=hi,
+            yref="y",
+            fillcolor=fmt.RAG_COLORS[band],
+            opacity=0.07,
+            line=dict(width=0),
+        )
+        for lo, hi, band in (
+            (0, amber_min, "red"),
+            (amber_min, green_min, "amber"),
+            (green_min, 5.4, "green"),
+        )
+    ]
+    traces = [
         go.Bar(
             x=x,
             y=df["score"].astype(float),
@@ -1130,12 +1169,12 @@ def qbr_trend(
             width=0.5,
             hovertemplate="%{x}: score %{y:.2f}<extra></extra>",
         )
-    )
+    ]
     dash = ("dot", "dash", "dashdot", "longdash")
     for k, d in enumerate(dims):
         if d not in df:
             continue
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=df[d].astype(float),
@@ -1147,13 +1186,16 @@ def qbr_trend(
                 hovertemplate="%{customdata} %{x}: %{y:g}<extra></extra>",
             )
         )
-    fig.update_yaxes(range=[0, 5.6], tickvals=[1, 2, 3, 4, 5], title="1–5")
-    fig.update_xaxes(type="category")
-    fig = _layout(fig, "QBR score per review", height=360)
-    fig.update_layout(
-        bargap=0.4, legend=dict(orientation="h", y=-0.12, yanchor="top", x=0, xanchor="left")
+    return _figure(
+        traces,
+        "QBR score per review",
+        height=360,
+        xaxis=dict(type="category"),
+        yaxis=dict(range=[0, 5.6], tickvals=[1, 2, 3, 4, 5], title="1–5"),
+        shapes=bands,
+        bargap=0.4,
+        legend=dict(orientation="h", y=-0.12, yanchor="top", x=0, xanchor="left"),
     )
-    return fig
 
 
 def account_revenue(df: pd.DataFrame, currency: str = "$") -> go.Figure:
@@ -1161,42 +1203,48 @@ def account_revenue(df: pd.DataFrame, currency: str = "$") -> go.Figure:
     if df.empty:
         return empty("No revenue for this account")
     vals = df["revenue"].astype(float)
-    fig = go.Figure(
-        go.Bar(
-            x=df["label"],
-            y=vals,
-            marker_color=[
-                fmt.NEUTRAL if p else fmt.PRIMARY for p in df.get("partial", [False] * len(df))
-            ],
-            text=[fmt.money(v, currency) for v in vals],
-            textposition="outside",
-            textfont=dict(size=11),
-            hovertemplate="%{x}: %{text}<extra></extra>",
-            cliponaxis=False,
-        )
-    )
     lo, hi = min(0.0, float(vals.min())), float(vals.max())
-    if hi <= 0 and lo >= 0:
+    nothing = hi <= 0 and lo >= 0
+    bars = go.Bar(
+        x=df["label"],
+        y=vals,
+        marker_color=[
+            fmt.NEUTRAL if p else fmt.PRIMARY for p in df.get("partial", [False] * len(df))
+        ],
+        text=None if nothing else [fmt.money(v, currency) for v in vals],
+        textposition="outside",
+        textfont=dict(size=11),
+        hovertemplate="%{x}: %{text}<extra></extra>",
+        cliponaxis=False,
+    )
+    notes = []
+    if nothing:
         # no revenue in these quarters (churned, or not yet started): an axis from $0, and
         # say so, never a -1..+1 axis of "$0" bars
-        fig.add_annotation(
-            text="No revenue in these quarters",
-            x=0.5,
-            y=0.55,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-            font=dict(size=14, color=fmt.NEUTRAL),
+        notes.append(
+            dict(
+                text="No revenue in these quarters",
+                x=0.5,
+                y=0.55,
+                xref="paper",
+                yref="paper",
+                showarrow=False,
+                font=dict(size=14, color=fmt.NEUTRAL),
+            )
         )
-        fig.update_traces(text=None)
-        fig.update_yaxes(tickvals=[0], ticktext=[fmt.money(0, currency)], range=[0, 1])
+        yaxis = dict(tickvals=[0], ticktext=[fmt.money(0, currency)], range=[0, 1])
     else:
         ticks, labels = _money_ticks([lo, hi * 1.15], currency)
-        fig.update_yaxes(
-            tickvals=ticks, ticktext=labels, range=[lo * 1.18, max(hi, 0.0) * 1.18 or 1]
-        )
-    fig.update_xaxes(type="category")
-    return _layout(fig, "Revenue per quarter", height=300, showlegend=False)
+        yaxis = dict(tickvals=ticks, ticktext=labels, range=[lo * 1.18, max(hi, 0.0) * 1.18 or 1])
+    return _figure(
+        [bars],
+        "Revenue per quarter",
+        height=300,
+        xaxis=dict(type="category"),
+        yaxis=yaxis,
+        annotations=notes,
+        showlegend=False,
+    )
 
 
 # -- Relationship map --------------------------------------------------------------------------
@@ -1462,30 +1510,41 @@ def relationship_map(m, names=None) -> go.Figure:
         return empty("No contact mapped for this account", height=260)
     lay = relationship_layout(cts, names)
     pts = lay.points
-    fig = go.Figure()
+    traces, shapes, notes = [], [], []
     lo, hi = lay.x_range
     for k, (b, y0, y1) in enumerate(lay.bands):
         gap = b in m.no_active_levels
         fill = "rgba(198,40,40,0.07)" if gap else ("#f4f7fa" if k % 2 == 0 else "white")
-        fig.add_shape(
-            type="rect", x0=lo, x1=hi, y0=y0, y1=y1, fillcolor=fill, line_width=0, layer="below"
+        shapes.append(
+            dict(
+                type="rect",
+                x0=lo,
+                x1=hi,
+                y0=y0,
+                y1=y1,
+                fillcolor=fill,
+                line=dict(width=0),
+                layer="below",
+            )
         )
         if gap:
-            fig.add_annotation(
-                x=hi,
-                y=y1,
-                xanchor="right",
-                yanchor="top",
-                text="no active relationship",
-                showarrow=False,
-                font=dict(size=11, color=fmt.BAD),
+            notes.append(
+                dict(
+                    x=hi,
+                    y=y1,
+                    xanchor="right",
+                    yanchor="top",
+                    text="no active relationship",
+                    showarrow=False,
+                    font=dict(size=11, color=fmt.BAD),
+                )
             )
     if m.links:
         lx, ly = [], []
         for b, r in m.links:
             lx += [pts["x"].iloc[b], pts["x"].iloc[r], None]
             ly += [pts["y"].iloc[b], pts["y"].iloc[r], None]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=lx,
                 y=ly,
@@ -1511,7 +1570,7 @@ def relationship_map(m, names=None) -> go.Figure:
         # initials: white on the dark colours, dark on the light ones and on faded markers
         dark = lay.mode == "names" or sent in (None, "supporter")
         ink = ["#1b2733" if dark or cts["stale"].iloc[k] else "white" for k in idx]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=pts["x"].iloc[idx],
                 y=pts["y"].iloc[idx],
@@ -1553,7 +1612,7 @@ def relationship_map(m, names=None) -> go.Figure:
             )
         )
     if cts["stale"].any():
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=[None],
                 y=[None],
@@ -1564,30 +1623,33 @@ def relationship_map(m, names=None) -> go.Figure:
             )
         )
     ticks = [(y0 + y1) / 2 for _, y0, y1 in lay.bands]
-    fig = _layout(fig, height=int(lay.height) + 110)
-    fig.update_yaxes(
-        range=[0, lay.height],
-        tickvals=ticks,
-        ticktext=[_level_tick(b, cts) for b, _, _ in lay.bands],
-        showgrid=False,
-        fixedrange=True,
-        automargin=False,
-    )
-    fig.update_xaxes(
-        range=[lo, hi],
-        tickvals=lay.columns,
-        ticktext=["n/a" if c == 0 else str(c) for c in lay.columns],
-        title=dict(text="Influence (1–5) →", font=dict(size=12)),
-        showgrid=False,
-        fixedrange=True,
-        automargin=False,
-    )
-    # fixed margins: the plot area is exactly lay.height px tall, as laid out
-    fig.update_layout(
+    return _figure(
+        traces,
+        height=int(lay.height) + 110,
+        xaxis=dict(
+            range=[lo, hi],
+            tickvals=lay.columns,
+            ticktext=["n/a" if c == 0 else str(c) for c in lay.columns],
+            title=dict(text="Influence (1–5) →", font=dict(size=12)),
+            showgrid=False,
+            fixedrange=True,
+        ),
+        yaxis=dict(
+            range=[0, lay.height],
+            tickvals=ticks,
+            ticktext=[_level_tick(b, cts) for b, _, _ in lay.bands],
+            showgrid=False,
+            fixedrange=True,
+        ),
+        axes=dict(automargin=False),  # with the fixed margins below
+        annotations=notes,
+        shapes=shapes,
+        # fixed margins: the plot area is exactly lay.height px tall, as laid out
         margin=dict(l=MAP_LEFT, r=10, t=50, b=60),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", font_size=12),
+        legend=dict(
+            orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", font=dict(size=12)
+        ),
     )
-    return fig
 
 
 def _level_name(level) -> str:
