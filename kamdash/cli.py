@@ -33,7 +33,16 @@ def cmd_load(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    result = load_extract(paths, _data_dir(args), mapping_file=args.mapping, uploaded_by=_who())
+    if args.max_mb is not None and args.max_mb <= 0:
+        print("error: --max-mb must be a positive number of MB", file=sys.stderr)
+        return 2
+    result = load_extract(
+        paths,
+        _data_dir(args),
+        mapping_file=args.mapping,
+        uploaded_by=_who(),
+        max_bytes=None if args.max_mb is None else args.max_mb * 2**20,
+    )
     print(result.report.text())
     if result.snapshot_id:
         counts = ", ".join(f"{t} {n:,}" for t, n in result.counts.items())
@@ -146,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     sp = add("load", cmd_load, "Validate an extract and publish it as the current snapshot.")
     sp.add_argument("paths", nargs="+", help="one workbook, or several CSV files")
     sp.add_argument("--mapping", help="TOML mapping file (one section per table)")
+    sp.add_argument(
+        "--max-mb",
+        type=int,
+        default=None,
+        help="refuse a file larger than this many MB (default 200, as uploads; a CSV export "
+        "of 10M revenue lines is ~650 MB)",
+    )
     sp = add("snapshots", cmd_snapshots, "List published snapshots (* = current).")
     sp.add_argument(
         "--verify",

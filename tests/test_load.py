@@ -441,3 +441,17 @@ def test_out_of_memory_is_a_plain_refusal(published, tmp_path, monkeypatch):
         "Remove unused columns or rows, or split it into smaller files."
     ]
     assert not list((published[0] / "snapshots").glob(".tmp-*"))
+
+
+def test_cli_max_mb_sets_the_per_file_limit(tmp_path, capsys):
+    d = tmp_path / "x"
+    d.mkdir()
+    acc = write(d, "accounts.csv", ACCOUNTS)
+    lines = "".join(f"A1,2024-{1 + i % 12:02d}-01,{i}.50\n" for i in range(60_000))
+    rev = write(d, "revenue.csv", "account_id,date,amount\n" + lines)
+    assert 2**20 < rev.stat().st_size < 2 * 2**20
+    data = str(tmp_path / "data")
+    assert cli(["load", str(acc), str(rev), "--data-dir", data, "--max-mb", "1"]) == 1
+    assert 'file "revenue.csv"' in capsys.readouterr().out
+    assert cli(["load", str(acc), str(rev), "--data-dir", data, "--max-mb", "0"]) == 2
+    assert cli(["load", str(acc), str(rev), "--data-dir", data, "--max-mb", "2"]) == 0

@@ -428,10 +428,11 @@ def load_extract(
     *,
     mapping_file: Path | None = None,
     uploaded_by: str | None = None,
+    max_bytes: int | None = None,
 ) -> PreparedLoad:
     """Prepare and, when there are no errors, publish. Returns the prepared load
-    (`snapshot_id` set when published)."""
-    prepared = prepare(paths, data_dir, mapping_file=mapping_file)
+    (`snapshot_id` set when published). `max_bytes`: as `prepare`'s."""
+    prepared = prepare(paths, data_dir, mapping_file=mapping_file, max_bytes=max_bytes)
     if prepared.ok:
         prepared.publish(uploaded_by=uploaded_by)
     return prepared
