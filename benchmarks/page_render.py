@@ -45,7 +45,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -158,47 +157,14 @@ def _sample(tmp: Path) -> tuple[Path, str]:
     return data_dir, "the shipped sample (300 accounts, 43,435 revenue rows)"
 
 
-class Floor:
-    """`streamlit run` of FLOOR_SCRIPT, on a free loopback port (its own process)."""
+def floor_server(tmp: Path):
+    """`streamlit run` of FLOOR_SCRIPT from `tmp` (Streamlit's defaults, no kamdash config), on
+    a free loopback port, in its own process: the browser tests' `Server`."""
+    from tests.conftest import Server
 
-    def __init__(self, tmp: Path, timeout: float = 60):
-        from tests.conftest import ARTIFACTS, _free_port
-
-        script = tmp / "floor.py"
-        script.write_text(FLOOR_SCRIPT, encoding="utf-8")
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(ARTIFACTS / f"floor-{self.port}.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script)]
-            + ["--server.headless", "true", "--server.port", str(self.port)]
-            + ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=tmp,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        import urllib.request
-
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the floor app did not start: see {self.log.name}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+    script = tmp / "floor.py"
+    script.write_text(FLOOR_SCRIPT, encoding="utf-8")
+    return Server(tmp, script=script, cwd=tmp, log_name="floor")
 
 
 def _context(browser):
@@ -357,7 +323,7 @@ def _measure(data_dir: Path, runs: int, tmp: Path) -> dict:
                     res["pages"][title]["filter"] = xs
             finally:
                 server.stop()
-            floor = Floor(tmp)
+            floor = floor_server(tmp)
             try:
                 _first_visit(browser, floor.url + "/")  # warm-up
                 wanted = {"empty page": (0, 0)}

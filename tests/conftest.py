@@ -130,22 +130,26 @@ class Server:
         *,
         secrets: str = "",
         env: dict[str, str] | None = None,
+        script: Path | str = "app.py",
+        cwd: Path = ROOT,
+        log_name: str = "server",
     ):
         """`secrets`: the server's whole secrets.toml (`{url}` is replaced by the server's
         address); empty for open mode. A developer's own .streamlit/secrets.toml never
-        applies: the server reads only this file."""
+        applies: the server reads only this file. `script`, run from `cwd`: another app
+        (the benchmark's floor pages), logged as `log_name`-PORT.log."""
         ARTIFACTS.mkdir(exist_ok=True)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(ARTIFACTS / f"server-{self.port}.log", "w")  # noqa: SIM115
+        self.log = open(ARTIFACTS / f"{log_name}-{self.port}.log", "w")  # noqa: SIM115
         self.secrets = Path(tempfile.mkdtemp(prefix="kamdash-secrets-")) / "secrets.toml"
         self.secrets.write_text(secrets.replace("{url}", self.url), encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py"]
+            [sys.executable, "-m", "streamlit", "run", str(script)]
             + ["--server.headless", "true", "--server.port", str(self.port)]
             + ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
             + ["--secrets.files", str(self.secrets)],
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, "KAMDASH_DATA_DIR": str(data_dir), **(env or {})},
             stdout=self.log,
             stderr=subprocess.STDOUT,
